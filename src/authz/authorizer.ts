@@ -1,0 +1,38 @@
+/** Who is asking: resolved once per request by authentication, before any route runs. */
+export interface Principal {
+  readonly kind: 'anonymous' | 'user' | 'serviceaccount';
+  /** `system:anonymous` for the anonymous principal. */
+  readonly name: string;
+  /** Group memberships, virtual groups (`system:authenticated`, `system:unauthenticated`) included. */
+  readonly groups: readonly string[];
+}
+
+export const ANONYMOUS: Principal = { kind: 'anonymous', name: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+/** What a request wants to do, in the registry's vocabulary. */
+export type RegistryVerb = 'pull' | 'push' | 'delete' | 'catalog';
+
+export interface RegistryResource {
+  readonly project: string;
+  readonly repository?: string;
+}
+
+/**
+ * The one place that decides whether a principal may do something. Routes
+ * ask it (through their preHandler hooks) and never look at role bindings.
+ */
+export interface Authorizer {
+  /** True when `principal` may perform `verb` on `resource` (no resource: registry-wide, e.g. the catalog). */
+  can(principal: Principal, verb: RegistryVerb, resource?: RegistryResource): Promise<boolean>;
+}
+
+/**
+ * The authorizer of a registry without access control, which is what Berth is
+ * until users and role bindings exist: everybody may do everything. It is
+ * chosen explicitly in the composition root, never as a fallback.
+ */
+export class OpenAuthorizer implements Authorizer {
+  async can(): Promise<boolean> {
+    return true;
+  }
+}

@@ -1,0 +1,97 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { OpenAuthorizer } from './authz/authorizer.ts';
+import type { BerthConfig } from './config/load-config.ts';
+import { parseListen } from './config/load-config.ts';
+import { createHttpServer } from './http/server.ts';
+import { openMetadata } from './metadata/open-metadata.ts';
+import type { Metadata } from './metadata/stores.ts';
+import { systemClock } from './registry/clock.ts';
+import { createRegistry, type Registry } from './registry/registry.ts';
+import type { BlobDriver } from './storage/blob-driver.ts';
+import { FilesystemDriver } from './storage/filesystem-driver.ts';
+import { defaultHostNames } from './tls/host-names.ts';
+import { ensureLocalTls } from './tls/local-ca.ts';
+
+/** Blob drivers by the name `storage.driver` gives; the one place a driver is chosen. */
+const BLOB_DRIVERS: Readonly<Record<BerthConfig['storage']['driver'], (config: BerthConfig) => BlobDriver>> = {
+  filesystem: (config) => new FilesystemDriver({ root: config.storage.filesystem.root }),
+};
+
+export interface RunningBerth {
+  /** `https://host:port` or `http://host:port` as bound (port 0 resolved). */
+  readonly url: string;
+  /** The local CA's certificate, when Berth issued its own server certificate. */
+  readonly caCertPath: string | undefined;
+  readonly registry: Registry;
+  readonly metadata: Metadata;
+  readonly app: FastifyInstance;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+async function serverTls(config: BerthConfig): Promise<{ cert: string; key: string; caCertPath: string | undefined } | undefined> {
+  if (!config.tls.enabled) return undefined;
+  if (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) {
+    return { cert: await readFile(config.tls.certFile, 'utf8'), key: await readFile(config.tls.keyFile, 'utf8'), caCertPath: undefined };
+  }
+  const names = defaultHostNames();
+  const local = await ensureLocalTls({
+    dir: join(config.dataDir, 'tls'),
+    hostnames: [...names.hostnames, ...config.tls.hostnames],
+    ipAddresses: names.ipAddresses,
+  });
+  return { cert: local.certPem, key: local.keyPem, caCertPath: local.caCertPath };
+}
+
+/** Builds every part from validated config, in dependency order, and starts listening. */
+export async function startBerth(config: BerthConfig, options: { logger?: Logger } = {}): Promise<RunningBerth> {
+  const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'berth' } });
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const tls = await serverTls(config);
+  const metadata = await openMetadata({ url: config.database.url });
+  await metadata.migrate();
+  const driver = BLOB_DRIVERS[config.storage.driver](config);
+  const registry = createRegistry({ metadata, driver, clock: systemClock, maxManifestBytes: config.registry.maxManifestBytes });
+  const app = await createHttpServer({
+    logger,
+    tls,
+    logRequests: config.log.requests,
+    registry,
+    authorizer: new OpenAuthorizer(),
+    limits: { maxTagsPage: config.registry.maxTagsPage, maxCatalogPage: config.registry.maxCatalogPage },
+  });
+
+  const { host, port } = parseListen(config.listen);
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `${tls === undefined ? 'http' : 'https'}://${shownHost}:${boundPort}`;
+
+  const expiryMs = config.registry.uploadExpiryHours * 3600_000;
+  const sweep = setInterval(() => {
+    registry.uploads.expire(Date.now() - expiryMs).then(
+      (count) => { if (count > 0) logger.info({ count }, 'expired abandoned upload sessions'); },
+      (error: unknown) => logger.error({ err: error }, 'upload expiry failed'),
+    );
+  }, Math.min(expiryMs, 3600_000));
+  sweep.unref();
+
+  return {
+    url,
+    caCertPath: tls?.caCertPath,
+    registry,
+    metadata,
+    app,
+    logger,
+    async close() {
+      clearInterval(sweep);
+      await app.close();
+      await metadata.close();
+      logger.flush();
+    },
+  };
+}

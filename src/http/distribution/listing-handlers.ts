@@ -1,0 +1,60 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parseDigest } from '../../oci/digest.ts';
+import { MEDIA_TYPES } from '../../oci/media-types.ts';
+import type { Registry } from '../../registry/registry.ts';
+import type { NamePage } from '../../registry/listing-service.ts';
+import { pageSize, queryParam, requireRepository, v2Context } from './request-context.ts';
+
+export interface ListingLimits {
+  readonly maxTagsPage: number;
+  readonly maxCatalogPage: number;
+}
+
+/** RFC 8288 `Link` to the next page, as distribution-spec "Listing Tags" describes. */
+function linkNext(reply: FastifyReply, path: string, limit: number, page: NamePage): void {
+  if (page.next === undefined) return;
+  reply.header('link', `<${path}?n=${limit}&last=${encodeURIComponent(page.next)}>; rel="next"`);
+}
+
+export function listingHandlers(registry: Registry, limits: ListingLimits, canPull: (request: FastifyRequest, repository: string) => Promise<boolean>) {
+  return {
+    async tags(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const repository = requireRepository(v2Context(request));
+      const limit = pageSize(request, limits.maxTagsPage);
+      const page = limit === 0 ? { names: [] } : await registry.listing.tags(repository, limit, queryParam(request, 'last'));
+      linkNext(reply, `/v2/${repository.name}/tags/list`, limit, page);
+      return reply.code(200).send({ name: repository.name, tags: page.names });
+    },
+
+    async catalog(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const limit = pageSize(request, limits.maxCatalogPage);
+      let page: NamePage = { names: [] };
+      if (limit > 0) {
+        page = await registry.listing.catalog(limit, queryParam(request, 'last'));
+        const allowed = await Promise.all(page.names.map((name) => canPull(request, name)));
+        page = { ...page, names: page.names.filter((_, i) => allowed[i]) };
+      }
+      linkNext(reply, '/v2/_catalog', limit, page);
+      return reply.code(200).send({ repositories: page.names });
+    },
+
+    async referrers(request: FastifyRequest, reply: FastifyReply, digestText: string): Promise<void> {
+      const repository = requireRepository(v2Context(request));
+      const subject = parseDigest(digestText);
+      const artifactType = queryParam(request, 'artifactType');
+      const referrers = await registry.listing.referrers(repository, subject, artifactType === '' ? undefined : artifactType);
+      if (artifactType !== undefined && artifactType !== '') reply.header('oci-filters-applied', 'artifactType');
+      return reply.code(200).header('content-type', MEDIA_TYPES.ociIndex).send(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociIndex,
+        manifests: referrers.map((r) => ({
+          mediaType: r.mediaType,
+          digest: r.digest,
+          size: r.size,
+          ...(r.artifactType === null ? {} : { artifactType: r.artifactType }),
+          ...(r.annotations === null ? {} : { annotations: r.annotations }),
+        })),
+      }));
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ManifestRecord } from '../../metadata/stores.ts';
+import { OciError } from '../../oci/errors.ts';
+import { parseReference } from '../../registry/manifest-service.ts';
+import type { Registry } from '../../registry/registry.ts';
+import { requireRepository, v2Context } from './request-context.ts';
+import { readBody } from './read-body.ts';
+
+function manifestHeaders(record: ManifestRecord): Record<string, string> {
+  return {
+    'content-type': record.mediaType,
+    'content-length': String(record.size),
+    'docker-content-digest': record.digest,
+    etag: `"${record.digest}"`,
+  };
+}
+
+export function manifestHandlers(registry: Registry) {
+  return {
+    async head(request: FastifyRequest, reply: FastifyReply, referenceText: string): Promise<void> {
+      const context = v2Context(request);
+      const repository = requireRepository(context);
+      context.log.reference = referenceText;
+      const record = await registry.manifests.resolve(repository, parseReference(referenceText));
+      return reply.code(200).headers(manifestHeaders(record)).send();
+    },
+
+    async get(request: FastifyRequest, reply: FastifyReply, referenceText: string): Promise<void> {
+      const context = v2Context(request);
+      const repository = requireRepository(context);
+      context.log.reference = referenceText;
+      const { record, bytes } = await registry.manifests.get(repository, parseReference(referenceText));
+      context.log.bytes = bytes.byteLength;
+      return reply.code(200).headers(manifestHeaders(record)).send(bytes);
+    },
+
+    async put(request: FastifyRequest, reply: FastifyReply, referenceText: string): Promise<void> {
+      const context = v2Context(request);
+      const repository = requireRepository(context);
+      context.log.reference = referenceText;
+      const reference = parseReference(referenceText);
+      const limit = registry.manifests.maxBytes;
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > limit) throw registry.manifests.tooLarge(declared);
+      const bytes = await readBody(request.raw, limit, (size) => registry.manifests.tooLarge(size));
+      if (bytes.byteLength === 0) throw new OciError('MANIFEST_INVALID', 'manifest body is empty');
+      const result = await registry.manifests.put(repository, reference, bytes, request.headers['content-type']);
+      context.log.digest = result.digest;
+      context.log.bytes = bytes.byteLength;
+      reply.code(201).headers({
+        location: `/v2/${repository.name}/manifests/${result.digest}`,
+        'docker-content-digest': result.digest,
+        'content-length': '0',
+      });
+      if (result.subjectDigest !== null) reply.header('oci-subject', result.subjectDigest);
+      return reply.send();
+    },
+
+    async delete(request: FastifyRequest, reply: FastifyReply, referenceText: string): Promise<void> {
+      const context = v2Context(request);
+      const repository = requireRepository(context);
+      context.log.reference = referenceText;
+      await registry.manifests.delete(repository, parseReference(referenceText));
+      return reply.code(202).header('content-length', '0').send();
+    },
+  };
+}

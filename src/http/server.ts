@@ -1,0 +1,70 @@
+import { createServer as createPlainServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Authorizer } from '../authz/authorizer.ts';
+import type { Registry } from '../registry/registry.ts';
+import { distributionPlugin } from './distribution/plugin.ts';
+import type { ListingLimits } from './distribution/listing-handlers.ts';
+
+export interface HttpServerOptions {
+  readonly logger: Logger;
+  /** PEM certificate and key; plain HTTP when absent. */
+  readonly tls?: { readonly cert: string; readonly key: string } | undefined;
+  readonly logRequests: boolean;
+  readonly registry: Registry;
+  readonly authorizer: Authorizer;
+  readonly limits: ListingLimits;
+}
+
+/** Builds the Fastify app with every API surface registered as its own plugin. */
+export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const tls = options.tls;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // The onResponse hook below writes the one line per request; Fastify's own two are off.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Blob uploads and downloads can take minutes: no request timeout, generous keep-alive.
+    routerOptions: { maxParamLength: 4096 },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    serverFactory: (handler) => {
+      const server = (tls === undefined
+        ? createPlainServer(handler)
+        : createHttpsServer({ cert: tls.cert, key: tls.key }, handler)) as Server;
+      // Fastify applies its timeouts only to servers it creates itself.
+      server.keepAliveTimeout = 75_000;
+      server.requestTimeout = 0;
+      server.headersTimeout = 60_000;
+      return server;
+    },
+  });
+
+  if (options.logRequests) {
+    // One line per request, at the boundary, with the registry's fields.
+    app.addHook('onResponse', async (request, reply) => {
+      const v2 = request.v2;
+      request.log.info({
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        repository: v2?.repository?.name,
+        digest: v2?.log.digest,
+        reference: v2?.log.reference,
+        bytes: v2?.log.bytes ?? numberHeader(reply.getHeader('content-length')),
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        remoteAddress: request.ip,
+      }, 'request');
+    });
+  }
+
+  await app.register(distributionPlugin, { registry: options.registry, authorizer: options.authorizer, limits: options.limits });
+  return app;
+}
+
+function numberHeader(value: string | number | string[] | undefined): number | undefined {
+  if (value === undefined || Array.isArray(value)) return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}

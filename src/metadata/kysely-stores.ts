@@ -1,0 +1,25 @@
+/**
+ * The Kysely implementation of every metadata store, bound to one database
+ * handle: the root Kysely instance (each call autocommits, multi-statement
+ * calls use a transaction of their own) or a Transaction (every call joins it).
+ */
+
+import type { Kysely } from 'kysely';
+import type { MetadataStores } from './stores.ts';
+import type { Database, SqlDialect } from './schema.ts';
+import { KyselyBlobStore } from './blob-store.ts';
+import { KyselyManifestStore } from './manifest-store.ts';
+import { KyselyRepositoryStore } from './repository-store.ts';
+import { KyselyTagStore } from './tag-store.ts';
+import { KyselyUploadStore } from './upload-store.ts';
+
+/** Builds the stores on `db`, which may be a Kysely instance or a Transaction. */
+export function createKyselyStores(db: Kysely<Database>, dialect: SqlDialect): MetadataStores {
+  return {
+    repositories: new KyselyRepositoryStore(db),
+    blobs: new KyselyBlobStore(db),
+    manifests: new KyselyManifestStore(db, dialect),
+    tags: new KyselyTagStore(db, dialect),
+    uploads: new KyselyUploadStore(db),
+  };
+}

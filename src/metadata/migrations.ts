@@ -1,0 +1,195 @@
+/**
+ * The metadata schema's one migration set, shared by SQLite and PostgreSQL.
+ *
+ * Names are `NNNN_topic`; Kysely applies them in name order and refuses to run
+ * when an applied migration is missing from this list, so never rename or
+ * remove one: add a new one.
+ *
+ * Concurrency: on PostgreSQL Kysely's Migrator holds an advisory lock while it
+ * runs; on SQLite our dialect runs the migrations in one BEGIN IMMEDIATE
+ * transaction (see sqlite-dialect.ts). Either way a second process that starts
+ * at the same moment waits and then finds nothing left to do.
+ */
+
+import { Migrator, sql } from 'kysely';
+import type { ColumnDataType, CreateTableBuilder, Expression, Kysely, Migration, MigrationProvider } from 'kysely';
+import { MigrationFailedError } from './errors.ts';
+import type { SqlDialect } from './schema.ts';
+
+type DataType = ColumnDataType | Expression<unknown>;
+
+/** Column types that differ between the dialects. */
+interface Types {
+  /**
+   * Text that is sorted and compared as keys (names, digests). PostgreSQL gets
+   * the "C" collation so that it orders by bytes like SQLite's BINARY; the
+   * primary-key indexes then serve keyset pagination on both.
+   */
+  readonly key: DataType;
+  readonly text: DataType;
+  /** Milliseconds and byte counts. */
+  readonly int64: DataType;
+}
+
+function typesFor(dialect: SqlDialect): Types {
+  return dialect === 'postgres'
+    ? { key: sql`text collate "C"`, text: 'text', int64: 'bigint' }
+    : { key: 'text', text: 'text', int64: 'bigint' };
+}
+
+/**
+ * Finishes a CREATE TABLE. Every table here has a text primary key, so SQLite
+ * stores it WITHOUT ROWID (clustered on the key: one b-tree instead of two).
+ */
+function finish<T extends string, C extends string>(
+  dialect: SqlDialect,
+  builder: CreateTableBuilder<T, C>,
+): CreateTableBuilder<T, C> {
+  return dialect === 'sqlite' ? builder.modifyEnd(sql`without rowid`) : builder;
+}
+
+function registry(dialect: SqlDialect): Migration {
+  const t = typesFor(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await finish(
+        dialect,
+        db.schema
+          .createTable('repositories')
+          .addColumn('name', t.key, (c) => c.primaryKey())
+          .addColumn('project', t.key, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull()),
+      ).execute();
+      await db.schema.createIndex('repositories_project_name').on('repositories').columns(['project', 'name']).execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('blobs')
+          .addColumn('digest', t.key, (c) => c.primaryKey())
+          .addColumn('size', t.int64, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull()),
+      ).execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('repository_blobs')
+          .addColumn('repository', t.key, (c) => c.notNull().references('repositories.name').onDelete('cascade'))
+          .addColumn('digest', t.key, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addPrimaryKeyConstraint('repository_blobs_pk', ['repository', 'digest']),
+      ).execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('manifests')
+          .addColumn('repository', t.key, (c) => c.notNull().references('repositories.name').onDelete('cascade'))
+          .addColumn('digest', t.key, (c) => c.notNull())
+          .addColumn('media_type', t.text, (c) => c.notNull())
+          .addColumn('size', t.int64, (c) => c.notNull())
+          .addColumn('artifact_type', t.text)
+          .addColumn('subject_digest', t.key)
+          .addColumn('annotations', t.text)
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addPrimaryKeyConstraint('manifests_pk', ['repository', 'digest']),
+      ).execute();
+      await db.schema
+        .createIndex('manifests_repository_subject')
+        .on('manifests')
+        .columns(['repository', 'subject_digest'])
+        .execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('manifest_references')
+          .addColumn('repository', t.key, (c) => c.notNull())
+          .addColumn('manifest_digest', t.key, (c) => c.notNull())
+          .addColumn('child_digest', t.key, (c) => c.notNull())
+          .addColumn('kind', t.text, (c) => c.notNull().check(sql`kind in ('blob', 'manifest')`))
+          .addPrimaryKeyConstraint('manifest_references_pk', ['repository', 'manifest_digest', 'child_digest'])
+          .addForeignKeyConstraint(
+            'manifest_references_manifest_fk',
+            ['repository', 'manifest_digest'],
+            'manifests',
+            ['repository', 'digest'],
+            (c) => c.onDelete('cascade'),
+          ),
+      ).execute();
+      await db.schema
+        .createIndex('manifest_references_repository_child')
+        .on('manifest_references')
+        .columns(['repository', 'child_digest'])
+        .execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('tags')
+          .addColumn('repository', t.key, (c) => c.notNull().references('repositories.name').onDelete('cascade'))
+          .addColumn('name', t.key, (c) => c.notNull())
+          .addColumn('manifest_digest', t.key, (c) => c.notNull())
+          .addColumn('updated_at', t.int64, (c) => c.notNull())
+          .addPrimaryKeyConstraint('tags_pk', ['repository', 'name'])
+          // No cascade: deleting a tagged manifest is the store's explicit
+          // decision (deleteManifest removes the tags first), never a side effect.
+          .addForeignKeyConstraint('tags_manifest_fk', ['repository', 'manifest_digest'], 'manifests', [
+            'repository',
+            'digest',
+          ]),
+      ).execute();
+      // listTagsFor and the foreign key's checks on manifest delete look tags up by digest.
+      await db.schema
+        .createIndex('tags_repository_manifest')
+        .on('tags')
+        .columns(['repository', 'manifest_digest'])
+        .execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('uploads')
+          .addColumn('id', t.key, (c) => c.primaryKey())
+          .addColumn('repository', t.key, (c) => c.notNull())
+          .addColumn('size', t.int64, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('updated_at', t.int64, (c) => c.notNull()),
+      ).execute();
+      await db.schema.createIndex('uploads_updated_at').on('uploads').column('updated_at').execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const table of ['uploads', 'tags', 'manifest_references', 'manifests', 'repository_blobs', 'blobs', 'repositories']) {
+        await db.schema.dropTable(table).execute();
+      }
+    },
+  };
+}
+
+/** The migrations in order, for one dialect (only column types and storage options differ). */
+export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
+  return { '0001_registry': registry(dialect) };
+}
+
+/** An in-code migration provider (no file-system scanning, so it works from any install layout). */
+export function migrationProvider(dialect: SqlDialect): MigrationProvider {
+  return { getMigrations: async () => migrationsFor(dialect) };
+}
+
+/** Names of every migration this build knows, in order. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrationsFor('sqlite')).sort();
+
+/**
+ * Applies every pending migration; throws `MigrationFailedError` (with the
+ * driver's error as `cause`) when one fails.
+ * Safe to call on every start and from several processes at once.
+ */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    throw new MigrationFailedError(results?.find((r) => r.status === 'Error')?.migrationName, error);
+  }
+}

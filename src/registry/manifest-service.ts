@@ -1,0 +1,194 @@
+import type { BlobDriver } from '../storage/blob-driver.ts';
+import { BlobNotFoundError } from '../storage/errors.ts';
+import type { ManifestRecord, ManifestReference, Metadata } from '../metadata/stores.ts';
+import { digestOf, looksLikeDigest, parseDigest, type Digest } from '../oci/digest.ts';
+import { OciError } from '../oci/errors.ts';
+import { parseManifest, type ParsedManifest } from '../oci/manifest.ts';
+import { parseTag, type RepositoryName } from '../oci/names.ts';
+import type { BlobService } from './blob-service.ts';
+import type { Clock } from './clock.ts';
+import { RegistryCaches } from './registry-caches.ts';
+import { blobKey } from './storage-keys.ts';
+
+/** A manifest reference from a URL: a tag or a digest. */
+export type ManifestReferenceText = { readonly tag: string } | { readonly digest: Digest };
+
+export function parseReference(text: string): ManifestReferenceText {
+  return looksLikeDigest(text) ? { digest: parseDigest(text) } : { tag: parseTag(text) };
+}
+
+export interface StoredManifest {
+  readonly record: ManifestRecord;
+  readonly bytes: Buffer;
+}
+
+export interface PutManifestResult {
+  readonly digest: string;
+  readonly subjectDigest: string | null;
+  readonly created: boolean;
+}
+
+/**
+ * Manifests and tags of a repository.
+ *
+ * Write order: the manifest bytes are stored under their digest first (an
+ * atomic put), then one transaction records the manifest, its references and
+ * the tag. A crash between the two leaves only unreferenced bytes, which
+ * garbage collection reclaims; a tag never points at a manifest that is not there.
+ */
+export class ManifestService {
+  readonly #metadata: Metadata;
+  readonly #driver: BlobDriver;
+  readonly #caches: RegistryCaches;
+  readonly #blobs: BlobService;
+  readonly #clock: Clock;
+  readonly #maxBytes: number;
+
+  constructor(deps: { metadata: Metadata; driver: BlobDriver; caches: RegistryCaches; blobs: BlobService; clock: Clock; maxManifestBytes: number }) {
+    this.#metadata = deps.metadata;
+    this.#driver = deps.driver;
+    this.#caches = deps.caches;
+    this.#blobs = deps.blobs;
+    this.#clock = deps.clock;
+    this.#maxBytes = deps.maxManifestBytes;
+  }
+
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  async put(repository: RepositoryName, reference: ManifestReferenceText, bytes: Buffer, contentType: string | undefined): Promise<PutManifestResult> {
+    if (bytes.byteLength > this.#maxBytes) throw this.tooLarge(bytes.byteLength);
+    const parsed = parseManifest(bytes, contentType);
+    const digest = 'digest' in reference ? reference.digest.value : digestOf('sha256', bytes);
+    if ('digest' in reference) {
+      const actual = digestOf(reference.digest.algorithm, bytes);
+      if (actual !== reference.digest.value) {
+        throw new OciError('DIGEST_INVALID', `manifest has digest ${actual}, not ${reference.digest.value}`, { detail: { expected: reference.digest.value, actual } });
+      }
+    }
+    await this.#checkReferences(repository, parsed);
+
+    const key = blobKey(parseDigest(digest));
+    if ((await this.#driver.stat(key)) === undefined) await this.#driver.putAll(key, bytes);
+
+    const now = this.#clock();
+    const record: ManifestRecord = {
+      repository: repository.name,
+      digest,
+      mediaType: parsed.mediaType,
+      size: bytes.byteLength,
+      artifactType: parsed.artifactType,
+      subjectDigest: parsed.subject?.digest ?? null,
+      annotations: parsed.annotations,
+      createdAt: now,
+    };
+    const references: ManifestReference[] = [
+      ...parsed.requiredBlobs.map((d) => ({ digest: d.digest, kind: 'blob' as const })),
+      ...parsed.manifests.map((d) => ({ digest: d.digest, kind: 'manifest' as const })),
+    ];
+    const tag = 'tag' in reference ? reference.tag : undefined;
+    const created = await this.#metadata.withTransaction(async (tx) => {
+      await tx.repositories.ensureRepository(repository.name, repository.project, now);
+      const existed = (await tx.manifests.getManifest(repository.name, digest)) !== undefined;
+      await tx.manifests.putManifest(record, dedupe(references));
+      if (tag !== undefined) await tx.tags.putTag(repository.name, tag, digest, now);
+      return !existed;
+    });
+    if (tag !== undefined) this.#caches.tags.set(RegistryCaches.key(repository.name, tag), digest);
+    return { digest, subjectDigest: record.subjectDigest, created };
+  }
+
+  tooLarge(size: number): OciError {
+    return new OciError('MANIFEST_INVALID', `manifest is ${size} bytes; the limit is ${this.#maxBytes} bytes`, { status: 413, detail: { limit: this.#maxBytes } });
+  }
+
+  /** Resolves a tag or digest to the manifest record (no bytes). */
+  async resolve(repository: RepositoryName, reference: ManifestReferenceText): Promise<ManifestRecord> {
+    const digest = 'digest' in reference ? reference.digest.value : await this.#tagDigest(repository, reference.tag);
+    const cached = this.#caches.manifests.get(RegistryCaches.key(repository.name, digest));
+    if (cached !== undefined) return cached.record;
+    const record = await this.#metadata.manifests.getManifest(repository.name, digest);
+    if (record === undefined) throw unknownManifest(repository, reference);
+    return record;
+  }
+
+  async get(repository: RepositoryName, reference: ManifestReferenceText): Promise<StoredManifest> {
+    const digest = 'digest' in reference ? reference.digest.value : await this.#tagDigest(repository, reference.tag);
+    const cacheKey = RegistryCaches.key(repository.name, digest);
+    const cached = this.#caches.manifests.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const record = await this.#metadata.manifests.getManifest(repository.name, digest);
+    if (record === undefined) throw unknownManifest(repository, reference);
+    let bytes: Buffer;
+    try {
+      bytes = await this.#driver.readAll(blobKey(parseDigest(digest)));
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) throw new OciError('MANIFEST_UNKNOWN', `manifest ${digest} is missing from storage`, { cause: error });
+      throw error;
+    }
+    const stored = { record, bytes };
+    this.#caches.manifests.set(cacheKey, stored, bytes.byteLength);
+    return stored;
+  }
+
+  /** DELETE by digest removes the manifest and every tag on it; by tag removes only the tag. */
+  async delete(repository: RepositoryName, reference: ManifestReferenceText): Promise<void> {
+    if ('tag' in reference) {
+      const removed = await this.#metadata.tags.deleteTag(repository.name, reference.tag);
+      this.#caches.tags.delete(RegistryCaches.key(repository.name, reference.tag));
+      if (!removed) throw unknownManifest(repository, reference);
+      return;
+    }
+    const digest = reference.digest.value;
+    const tags = await this.#metadata.withTransaction(async (tx) => {
+      if ((await tx.manifests.getManifest(repository.name, digest)) === undefined) return undefined;
+      const onIt = await tx.tags.listTagsFor(repository.name, digest);
+      await tx.manifests.deleteManifest(repository.name, digest);
+      return onIt;
+    });
+    if (tags === undefined) throw unknownManifest(repository, reference);
+    for (const tag of tags) this.#caches.tags.delete(RegistryCaches.key(repository.name, tag));
+    this.#caches.manifests.delete(RegistryCaches.key(repository.name, digest));
+  }
+
+  async #tagDigest(repository: RepositoryName, tag: string): Promise<string> {
+    const key = RegistryCaches.key(repository.name, tag);
+    const cached = this.#caches.tags.get(key);
+    if (cached !== undefined) return cached;
+    const digest = await this.#metadata.tags.getTag(repository.name, tag);
+    if (digest === undefined) throw unknownManifest(repository, { tag });
+    this.#caches.tags.set(key, digest);
+    return digest;
+  }
+
+  /** Every blob and child manifest the manifest names must already be in the repository. */
+  async #checkReferences(repository: RepositoryName, parsed: ParsedManifest): Promise<void> {
+    for (const descriptor of parsed.requiredBlobs) {
+      const blob = await this.#blobs.stat(repository, parseDigest(descriptor.digest));
+      if (blob === undefined) {
+        throw new OciError('MANIFEST_BLOB_UNKNOWN', `blob ${descriptor.digest} is not in ${repository.name}: push it before the manifest`, { detail: { digest: descriptor.digest } });
+      }
+      if (blob.size !== descriptor.size) {
+        throw new OciError('MANIFEST_INVALID', `descriptor of ${descriptor.digest} says ${descriptor.size} bytes but the blob has ${blob.size}`, { detail: { digest: descriptor.digest } });
+      }
+    }
+    for (const child of parsed.manifests) {
+      const key = RegistryCaches.key(repository.name, child.digest);
+      const known = this.#caches.manifests.get(key) !== undefined || (await this.#metadata.manifests.getManifest(repository.name, child.digest)) !== undefined;
+      if (!known) {
+        throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest ${child.digest} is not in ${repository.name}: push every child manifest before the index`, { detail: { digest: child.digest } });
+      }
+    }
+  }
+}
+
+function unknownManifest(repository: RepositoryName, reference: ManifestReferenceText): OciError {
+  const what = 'tag' in reference ? `tag ${reference.tag}` : `manifest ${reference.digest.value}`;
+  return new OciError('MANIFEST_UNKNOWN', `${what} is not in ${repository.name}`, { detail: 'tag' in reference ? { tag: reference.tag } : { digest: reference.digest.value } });
+}
+
+function dedupe(references: ManifestReference[]): ManifestReference[] {
+  const seen = new Set<string>();
+  return references.filter((r) => (seen.has(r.digest) ? false : (seen.add(r.digest), true)));
+}

@@ -1,0 +1,110 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The storage contract: bytes under keys, nothing about OCI.
+ *
+ * Keys are relative, '/'-separated paths whose segments match
+ * `[A-Za-z0-9][A-Za-z0-9._-]*` (see `validateKey`). Drivers must refuse any
+ * other key with `InvalidKeyError` before touching storage, so that no client
+ * input can reach a path outside the driver's root.
+ */
+export interface BlobDriver {
+  /** Short name used in logs and config (`filesystem`, `s3`, `memory`). */
+  readonly name: string;
+  /** What this driver can do, declared up front rather than discovered by failures. */
+  readonly capabilities: DriverCapabilities;
+
+  /** Size and modification time of a committed object, or undefined when absent. */
+  stat(key: string): Promise<BlobStat | undefined>;
+
+  /**
+   * Streams a committed object, or the inclusive byte range of it.
+   * Throws `BlobNotFoundError` when absent and `RangeNotSatisfiableError` when
+   * the range starts past the end. A range whose end is past the end is clipped.
+   */
+  createReadStream(key: string, range?: ByteRange): Promise<Readable>;
+
+  /** Reads a whole (small) committed object into memory. Throws `BlobNotFoundError`. */
+  readAll(key: string): Promise<Buffer>;
+
+  /**
+   * Writes a whole object atomically: readers see the old object or the new
+   * one, never a part. Durable (fsynced) when the promise resolves.
+   */
+  putAll(key: string, data: Uint8Array): Promise<void>;
+
+  /**
+   * Opens a writer for an object that is built up over several requests
+   * (an upload session). With `append: false` any previous bytes under the key
+   * are discarded; with `append: true` writing continues after the bytes
+   * already held (an upload resumed after a restart or on another node).
+   * The bytes under a writer's key are never visible through `stat`/`read` of
+   * another key until `commit`.
+   */
+  writer(key: string, options: { append: boolean }): Promise<BlobWriter>;
+
+  /**
+   * Streams the bytes held so far under a writer's key (used to re-hash an
+   * upload after a restart). Throws `BlobNotFoundError` when nothing was written.
+   */
+  createPartReader(key: string): Promise<Readable>;
+
+  /** Size of the bytes held under a writer's key, or undefined when none. */
+  partSize(key: string): Promise<number | undefined>;
+
+  /** Deletes a committed object or held part; true when something was deleted. */
+  delete(key: string): Promise<boolean>;
+
+  /** Every committed key under a prefix (for garbage collection), in no particular order. */
+  list(prefix: string): AsyncIterable<string>;
+
+  /**
+   * A URL from which a client can fetch the object directly (content offload),
+   * or undefined when the driver cannot offer one. Only called when
+   * `capabilities.redirect` is true.
+   */
+  redirectUrl?(key: string, options: { expiresInSeconds: number }): Promise<string | undefined>;
+}
+
+export interface DriverCapabilities {
+  /** The driver can hand out `redirectUrl`s. */
+  readonly redirect: boolean;
+}
+
+export interface BlobStat {
+  readonly size: number;
+  readonly modifiedAt: Date;
+}
+
+/** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * An object under construction. `close()` only flushes: the bytes stay under
+ * the writer's key and a later `writer(key, { append: true })` continues them.
+ * `commit()` moves them, atomically, to their final key and makes them readable.
+ */
+export interface BlobWriter {
+  /** The key the writer writes under. */
+  readonly key: string;
+  /** Bytes held under the key: those from before this writer plus those written through it. */
+  readonly size: number;
+  /**
+   * Queues a chunk. Resolves at once unless the driver wants the caller to
+   * slow down (backpressure); the bytes are safe only after `close` or `commit`.
+   */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flushes what was written and releases the writer; the part remains resumable. */
+  close(): Promise<void>;
+  /**
+   * Flushes, makes the content durable and readable under `targetKey`
+   * atomically, and removes the part. If `targetKey` already exists the
+   * existing object is kept (content-addressed keys hold the same bytes).
+   */
+  commit(targetKey: string): Promise<void>;
+  /** Discards the part and releases the writer. */
+  cancel(): Promise<void>;
+}

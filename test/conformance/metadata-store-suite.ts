@@ -1,0 +1,624 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ManifestNotFoundError, RepositoryNotFoundError } from '../../src/metadata/errors.ts';
+import type { ManifestRecord, ManifestReference, Metadata, RepositoryRecord } from '../../src/metadata/stores.ts';
+
+/** A fresh, empty, not yet migrated metadata database under test. */
+export interface MetadataFixture {
+  readonly metadata: Metadata;
+  /** The URL `metadata` was opened with (child processes open it too). */
+  readonly url: string;
+  /** Opens a second, independent handle on the same database (another pool or connection). */
+  reopen(): Promise<Metadata>;
+  /** Inserts many repositories in one transaction with multi-row INSERTs (the store API has no bulk call). */
+  bulkInsertRepositories(rows: readonly RepositoryRecord[]): Promise<void>;
+  /** Closes `metadata` and removes the database. */
+  cleanup(): Promise<void>;
+}
+
+const OPEN_METADATA_URL = new URL('../../src/metadata/open-metadata.ts', import.meta.url).href;
+
+/** Byte order of UTF-8 strings, what both backends must sort by. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function sortedBytes(values: Iterable<string>): string[] {
+  return [...values].sort(byteOrder);
+}
+
+function digest(label: string): string {
+  return `sha256:${Buffer.from(label).toString('hex').padEnd(64, '0').slice(0, 64)}`;
+}
+
+function manifest(repository: string, d: string, overrides: Partial<ManifestRecord> = {}): ManifestRecord {
+  return {
+    repository,
+    digest: d,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    size: 512,
+    artifactType: null,
+    subjectDigest: null,
+    annotations: null,
+    createdAt: 1000,
+    ...overrides,
+  };
+}
+
+async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const value of iterable) out.push(value);
+  return out;
+}
+
+/**
+ * Runs `openMetadata(url).migrate()` in `count` separate Node processes at
+ * once: each child opens the database, reports ready, and migrates only when
+ * every child is ready (process start-up varies by more than a migration
+ * takes, so without this barrier they would rarely collide).
+ */
+async function migrateInChildProcesses(url: string, count: number): Promise<void> {
+  const code = [
+    `import { openMetadata } from ${JSON.stringify(OPEN_METADATA_URL)};`,
+    'const m = await openMetadata({ url: process.env.BERTH_METADATA_URL });',
+    "process.stdout.write('ready\\n');",
+    "await new Promise((resolve) => process.stdin.once('data', resolve));",
+    'process.stdin.destroy();',
+    'try { await m.migrate(); } finally { await m.close(); }',
+  ].join('\n');
+  const children = Array.from({ length: count }, () => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      env: { ...process.env, BERTH_METADATA_URL: url },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        if (chunk.includes('ready')) resolve();
+      });
+      child.once('exit', (status) => reject(new Error(`child exited ${String(status)} before ready: ${stderr}`)));
+    });
+    const exited = new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (status) =>
+        status === 0 ? resolve() : reject(new Error(`child migrate exited ${String(status)}: ${stderr}`)),
+      );
+    });
+    // Reported through `exited`; the barrier only needs to stop waiting.
+    ready.catch(() => {});
+    return { child, ready, exited };
+  });
+  try {
+    await Promise.all(children.map((c) => c.ready));
+  } finally {
+    for (const { child } of children) child.stdin.end('go\n');
+  }
+  await Promise.all(children.map((c) => c.exited));
+}
+
+/**
+ * The one conformance suite for the metadata stores. Every backend (SQLite,
+ * PostgreSQL) registers it; `makeFixture` is called for every case and must
+ * return an empty, unmigrated database.
+ */
+export function metadataStoreSuite(
+  name: string,
+  dialect: Metadata['dialect'],
+  makeFixture: () => Promise<MetadataFixture>,
+): void {
+  describe(`metadata store conformance: ${name}`, () => {
+    let fixture: MetadataFixture | undefined;
+    let m: Metadata;
+
+    beforeEach(async () => {
+      fixture = await makeFixture();
+      m = fixture.metadata;
+      await m.migrate();
+    });
+
+    afterEach(async () => {
+      await fixture?.cleanup();
+      fixture = undefined;
+    });
+
+    function current(): MetadataFixture {
+      assert.ok(fixture);
+      return fixture;
+    }
+
+    describe('migrations', () => {
+      it('reports its dialect', () => {
+        assert.equal(m.dialect, dialect);
+      });
+
+      it('is idempotent: a second migrate keeps the data and does nothing', async () => {
+        await m.repositories.ensureRepository('p/r', 'p', 1);
+        await m.migrate();
+        await m.migrate();
+        assert.deepEqual(await m.repositories.getRepository('p/r'), { name: 'p/r', project: 'p', createdAt: 1 });
+      });
+
+      it('is safe when three processes migrate the same new database at once', async () => {
+        // A database nobody has migrated: the beforeEach one already is.
+        const other = await makeFixture();
+        try {
+          await migrateInChildProcesses(other.url, 3);
+          await other.metadata.migrate();
+          await other.metadata.repositories.ensureRepository('p/after', 'p', 5);
+          assert.deepEqual(await other.metadata.repositories.listRepositories({ limit: 10 }), ['p/after']);
+        } finally {
+          await other.cleanup();
+        }
+      });
+    });
+
+    describe('repositories', () => {
+      it('ensureRepository creates once and returns the stored record afterwards', async () => {
+        assert.equal(await m.repositories.getRepository('p/r'), undefined);
+        assert.deepEqual(await m.repositories.ensureRepository('p/r', 'p', 100), { name: 'p/r', project: 'p', createdAt: 100 });
+        assert.deepEqual(await m.repositories.ensureRepository('p/r', 'p', 200), { name: 'p/r', project: 'p', createdAt: 100 });
+        assert.deepEqual(await m.repositories.getRepository('p/r'), { name: 'p/r', project: 'p', createdAt: 100 });
+      });
+
+      const NAMES = [
+        'p/a', 'p/A', 'p/b', 'p/B', 'p/a-b', 'p/a.b', 'p/a_b', 'p/a/b', 'p/a0', 'p/aa', 'p/Z', 'p/z',
+        'p-x/a', 'p.x/a', 'p_x/a', 'P/a', 'q/a', 'p/~', 'p/é',
+      ];
+
+      it('lists repositories in byte order with keyset paging', async () => {
+        for (const name of NAMES) await m.repositories.ensureRepository(name, name.split('/')[0] ?? '', 1);
+        const expected = sortedBytes(NAMES);
+        assert.deepEqual(await m.repositories.listRepositories({ limit: 1000 }), expected);
+
+        const paged: string[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await m.repositories.listRepositories({ after, limit: 4 });
+          assert.ok(page.length <= 4);
+          paged.push(...page);
+          if (page.length < 4) break;
+          after = page.at(-1);
+        }
+        assert.deepEqual(paged, expected);
+
+        // The cursor need not be a stored name: strictly after it, in byte order.
+        assert.deepEqual(
+          await m.repositories.listRepositories({ after: 'p/a.', limit: 3 }),
+          expected.filter((n) => byteOrder(n, 'p/a.') > 0).slice(0, 3),
+        );
+        assert.deepEqual(await m.repositories.listRepositories({ after: expected.at(-1), limit: 3 }), []);
+        assert.deepEqual(await m.repositories.listRepositories({ limit: 0 }), []);
+      });
+
+      it('lists one project\'s repositories in byte order with keyset paging', async () => {
+        for (const name of NAMES) await m.repositories.ensureRepository(name, name.split('/')[0] ?? '', 1);
+        const expected = sortedBytes(NAMES.filter((n) => n.startsWith('p/')));
+        assert.deepEqual(await m.repositories.listProjectRepositories('p', { limit: 1000 }), expected);
+        assert.deepEqual(await m.repositories.listProjectRepositories('p', { after: expected[2], limit: 3 }), expected.slice(3, 6));
+        assert.deepEqual(await m.repositories.listProjectRepositories('P', { limit: 10 }), ['P/a']);
+        assert.deepEqual(await m.repositories.listProjectRepositories('nobody', { limit: 10 }), []);
+      });
+
+      it('pages correctly from the middle of 100,000 repositories inserted in one transaction', async () => {
+        const rows: RepositoryRecord[] = [];
+        for (let i = 0; i < 100_000; i++) {
+          // Numbers not zero-padded and mixed case/punctuation, so byte order
+          // differs from insertion order.
+          const project = `proj-${i % 97}`;
+          const suffix = ['x', 'X', 'x-y', 'x.y', 'x_y'][i % 5] ?? 'x';
+          rows.push({ name: `${project}/repo${i}${suffix}`, project, createdAt: i });
+        }
+        await current().bulkInsertRepositories(rows);
+        const expected = sortedBytes(rows.map((r) => r.name));
+
+        const middle = expected[50_000];
+        assert.ok(middle !== undefined);
+        assert.deepEqual(await m.repositories.listRepositories({ after: middle, limit: 100 }), expected.slice(50_001, 50_101));
+        assert.deepEqual(await m.repositories.listRepositories({ limit: 3 }), expected.slice(0, 3));
+        assert.deepEqual(await m.repositories.listRepositories({ after: expected[99_998], limit: 100 }), expected.slice(99_999));
+
+        const project = sortedBytes(rows.filter((r) => r.project === 'proj-42').map((r) => r.name));
+        const projectMiddle = project[Math.floor(project.length / 2)];
+        assert.deepEqual(
+          await m.repositories.listProjectRepositories('proj-42', { after: projectMiddle, limit: 50 }),
+          project.slice(Math.floor(project.length / 2) + 1, Math.floor(project.length / 2) + 51),
+        );
+        assert.deepEqual(await m.repositories.getRepository(rows[12_345]?.name ?? ''), rows[12_345]);
+      });
+
+      it('deleteRepository removes blob links, manifests, references and tags, and nothing of other repositories', async () => {
+        for (const r of ['p/gone', 'p/kept']) {
+          await m.repositories.ensureRepository(r, 'p', 1);
+          await m.blobs.recordBlob({ digest: digest('layer'), size: 10 }, 1);
+          await m.blobs.linkBlob(r, digest('layer'), 1);
+          await m.manifests.putManifest(manifest(r, digest('child')), [{ digest: digest('layer'), kind: 'blob' }]);
+          await m.manifests.putManifest(manifest(r, digest('index'), { mediaType: 'application/vnd.oci.image.index.v1+json' }), [
+            { digest: digest('child'), kind: 'manifest' },
+          ]);
+          await m.tags.putTag(r, 'latest', digest('index'), 1);
+          await m.tags.putTag(r, 'child', digest('child'), 1);
+        }
+
+        assert.equal(await m.repositories.deleteRepository('p/gone'), true);
+        assert.equal(await m.repositories.deleteRepository('p/gone'), false);
+        assert.equal(await m.repositories.getRepository('p/gone'), undefined);
+        assert.equal(await m.blobs.getRepositoryBlob('p/gone', digest('layer')), undefined);
+        assert.equal(await m.manifests.getManifest('p/gone', digest('index')), undefined);
+        assert.deepEqual(await m.manifests.listParents('p/gone', digest('child')), []);
+        assert.equal(await m.tags.getTag('p/gone', 'latest'), undefined);
+
+        // Recreated under the same name, it starts empty: nothing was left behind.
+        await m.repositories.ensureRepository('p/gone', 'p', 2);
+        assert.deepEqual(await m.tags.listTags('p/gone', { limit: 10 }), []);
+        assert.equal(await m.manifests.getManifest('p/gone', digest('child')), undefined);
+
+        // The global blob record and the other repository stay.
+        assert.deepEqual(await m.blobs.getBlob(digest('layer')), { digest: digest('layer'), size: 10 });
+        assert.deepEqual(await m.blobs.getRepositoryBlob('p/kept', digest('layer')), { digest: digest('layer'), size: 10 });
+        assert.deepEqual(await m.manifests.listParents('p/kept', digest('child')), [digest('index')]);
+        assert.deepEqual(await m.tags.listTags('p/kept', { limit: 10 }), ['child', 'latest']);
+      });
+    });
+
+    describe('blobs', () => {
+      it('records a blob once, links it per repository, and unlinks it', async () => {
+        const d = digest('blob');
+        assert.equal(await m.blobs.getBlob(d), undefined);
+        await m.blobs.recordBlob({ digest: d, size: 1234 }, 1);
+        await m.blobs.recordBlob({ digest: d, size: 1234 }, 2);
+        assert.deepEqual(await m.blobs.getBlob(d), { digest: d, size: 1234 });
+
+        await m.repositories.ensureRepository('p/one', 'p', 1);
+        await m.repositories.ensureRepository('p/two', 'p', 1);
+        assert.equal(await m.blobs.getRepositoryBlob('p/one', d), undefined);
+        await m.blobs.linkBlob('p/one', d, 1);
+        await m.blobs.linkBlob('p/one', d, 2);
+        assert.deepEqual(await m.blobs.getRepositoryBlob('p/one', d), { digest: d, size: 1234 });
+        assert.equal(await m.blobs.getRepositoryBlob('p/two', d), undefined);
+
+        assert.equal(await m.blobs.unlinkBlob('p/one', d), true);
+        assert.equal(await m.blobs.unlinkBlob('p/one', d), false);
+        assert.equal(await m.blobs.getRepositoryBlob('p/one', d), undefined);
+        assert.deepEqual(await m.blobs.getBlob(d), { digest: d, size: 1234 }, 'the blob record stays for GC');
+      });
+
+      it('refuses to link into a repository that does not exist', async () => {
+        await m.blobs.recordBlob({ digest: digest('b'), size: 1 }, 1);
+        await assert.rejects(m.blobs.linkBlob('p/none', digest('b'), 1), (error: unknown) => {
+          assert.ok(error instanceof RepositoryNotFoundError);
+          assert.equal(error.repository, 'p/none');
+          return true;
+        });
+      });
+
+      it('keeps sizes above 2^32 exact', async () => {
+        const size = 5 * 2 ** 32 + 7;
+        await m.blobs.recordBlob({ digest: digest('big'), size }, Date.UTC(2030, 0, 1));
+        assert.deepEqual(await m.blobs.getBlob(digest('big')), { digest: digest('big'), size });
+      });
+
+      it('lists every linked and referenced digest once, across page boundaries', async () => {
+        const expected = new Set<string>();
+        await m.withTransaction(async (tx) => {
+          for (const r of ['p/a', 'p/b']) {
+            await tx.repositories.ensureRepository(r, 'p', 1);
+            // 700 links per repository: the walk crosses a 1,000-row page
+            // inside the second repository.
+            for (let i = 0; i < 700; i++) {
+              await tx.blobs.linkBlob(r, digest(`link${i}`), 1);
+              expected.add(digest(`link${i}`));
+            }
+          }
+          await tx.manifests.putManifest(manifest('p/a', digest('m1')), [
+            { digest: digest('config'), kind: 'blob' },
+            { digest: digest('link1'), kind: 'blob' },
+          ]);
+          await tx.manifests.putManifest(manifest('p/b', digest('idx')), [{ digest: digest('m-remote'), kind: 'manifest' }]);
+        });
+        for (const d of ['m1', 'config', 'idx', 'm-remote']) expected.add(digest(d));
+
+        const listed = await collect(m.blobs.listReferencedDigests());
+        assert.equal(listed.length, new Set(listed).size, 'no digest twice');
+        assert.deepEqual(sortedBytes(listed), sortedBytes(expected));
+
+        await m.manifests.deleteManifest('p/a', digest('m1'));
+        const after = new Set(await collect(m.blobs.listReferencedDigests()));
+        assert.equal(after.has(digest('m1')), false);
+        assert.equal(after.has(digest('config')), false);
+        assert.equal(after.has(digest('link1')), true, 'still linked');
+      });
+    });
+
+    describe('manifests', () => {
+      beforeEach(async () => {
+        await m.repositories.ensureRepository('p/r', 'p', 1);
+      });
+
+      it('puts idempotently: the first record and its references stay', async () => {
+        const annotations = { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z', note: 'ünïcode ✓', empty: '' };
+        const first = manifest('p/r', digest('m'), { size: 777, annotations, createdAt: 10 });
+        const references: ManifestReference[] = [
+          { digest: digest('config'), kind: 'blob' },
+          { digest: digest('layer'), kind: 'blob' },
+          { digest: digest('layer'), kind: 'blob' },
+        ];
+        await m.manifests.putManifest(first, references);
+        await m.manifests.putManifest({ ...first, size: 1, createdAt: 20, annotations: null }, []);
+        assert.deepEqual(await m.manifests.getManifest('p/r', digest('m')), first);
+        assert.equal(await m.manifests.getManifest('p/other', digest('m')), undefined);
+        assert.equal(await m.manifests.getManifest('p/r', digest('nope')), undefined);
+        const listed = await collect(m.blobs.listReferencedDigests());
+        assert.deepEqual(sortedBytes(listed), sortedBytes([digest('m'), digest('config'), digest('layer')]));
+      });
+
+      it('round-trips null and empty annotations', async () => {
+        await m.manifests.putManifest(manifest('p/r', digest('a'), { annotations: null }), []);
+        await m.manifests.putManifest(manifest('p/r', digest('b'), { annotations: {} }), []);
+        assert.equal((await m.manifests.getManifest('p/r', digest('a')))?.annotations, null);
+        assert.deepEqual((await m.manifests.getManifest('p/r', digest('b')))?.annotations, {});
+      });
+
+      it('refuses a manifest in a repository that does not exist', async () => {
+        await assert.rejects(m.manifests.putManifest(manifest('p/none', digest('m')), []), RepositoryNotFoundError);
+      });
+
+      it('lists the index manifests that reference a child manifest', async () => {
+        await m.manifests.putManifest(manifest('p/r', digest('amd64')), [{ digest: digest('layer'), kind: 'blob' }]);
+        await m.manifests.putManifest(manifest('p/r', digest('arm64')), []);
+        for (const index of ['index2', 'index1']) {
+          await m.manifests.putManifest(manifest('p/r', digest(index)), [
+            { digest: digest('amd64'), kind: 'manifest' },
+            { digest: digest('arm64'), kind: 'manifest' },
+          ]);
+        }
+        assert.deepEqual(await m.manifests.listParents('p/r', digest('amd64')), sortedBytes([digest('index1'), digest('index2')]));
+        assert.deepEqual(await m.manifests.listParents('p/r', digest('layer')), [], 'blob references are not parents');
+        assert.deepEqual(await m.manifests.listParents('p/r', digest('index1')), []);
+        assert.deepEqual(await m.manifests.listParents('p/other', digest('amd64')), []);
+      });
+
+      it('lists referrers, with and without an artifactType filter', async () => {
+        const subject = digest('subject');
+        await m.manifests.putManifest(manifest('p/r', subject), []);
+        const sig = manifest('p/r', digest('sig'), {
+          artifactType: 'application/vnd.dev.cosign.signature',
+          subjectDigest: subject,
+          annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQ' },
+        });
+        const sbom = manifest('p/r', digest('sbom'), {
+          artifactType: 'application/spdx+json',
+          subjectDigest: subject,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        });
+        const unrelated = manifest('p/r', digest('other'), { artifactType: 'application/spdx+json', subjectDigest: digest('x') });
+        for (const record of [sig, sbom, unrelated]) await m.manifests.putManifest(record, []);
+
+        const all = await m.manifests.listReferrers('p/r', subject);
+        assert.deepEqual(
+          all,
+          [sig, sbom].sort((a, b) => byteOrder(a.digest, b.digest)),
+        );
+        assert.deepEqual(await m.manifests.listReferrers('p/r', subject, 'application/spdx+json'), [sbom]);
+        assert.deepEqual(await m.manifests.listReferrers('p/r', subject, 'application/none'), []);
+        assert.deepEqual(await m.manifests.listReferrers('p/other', subject), []);
+      });
+
+      it('deleteManifest removes the manifest, its references and the tags pointing at it', async () => {
+        await m.manifests.putManifest(manifest('p/r', digest('child')), []);
+        await m.manifests.putManifest(manifest('p/r', digest('index')), [{ digest: digest('child'), kind: 'manifest' }]);
+        await m.manifests.putManifest(manifest('p/r', digest('keep')), []);
+        await m.tags.putTag('p/r', 'v1', digest('index'), 1);
+        await m.tags.putTag('p/r', 'latest', digest('index'), 1);
+        await m.tags.putTag('p/r', 'stable', digest('keep'), 1);
+
+        assert.equal(await m.manifests.deleteManifest('p/r', digest('index')), true);
+        assert.equal(await m.manifests.getManifest('p/r', digest('index')), undefined);
+        assert.equal(await m.tags.getTag('p/r', 'v1'), undefined);
+        assert.deepEqual(await m.tags.listTags('p/r', { limit: 10 }), ['stable']);
+        assert.deepEqual(await m.manifests.listParents('p/r', digest('child')), []);
+        assert.equal(await m.manifests.deleteManifest('p/r', digest('index')), false);
+        assert.equal(await m.manifests.deleteManifest('p/r', digest('never')), false);
+
+        // Put back, it starts without its old references or tags.
+        await m.manifests.putManifest(manifest('p/r', digest('index')), []);
+        assert.deepEqual(await m.tags.listTagsFor('p/r', digest('index')), []);
+        assert.deepEqual(await m.manifests.listParents('p/r', digest('child')), []);
+      });
+    });
+
+    describe('tags', () => {
+      beforeEach(async () => {
+        await m.repositories.ensureRepository('p/r', 'p', 1);
+        for (const d of ['one', 'two']) await m.manifests.putManifest(manifest('p/r', digest(d)), []);
+      });
+
+      it('creates, moves (returning the previous digest), reads and deletes a tag', async () => {
+        assert.equal(await m.tags.getTag('p/r', 'latest'), undefined);
+        assert.equal(await m.tags.putTag('p/r', 'latest', digest('one'), 1), undefined);
+        assert.equal(await m.tags.getTag('p/r', 'latest'), digest('one'));
+        assert.equal(await m.tags.putTag('p/r', 'latest', digest('two'), 2), digest('one'));
+        assert.equal(await m.tags.putTag('p/r', 'latest', digest('two'), 3), digest('two'));
+        assert.equal(await m.tags.getTag('p/r', 'latest'), digest('two'));
+        assert.equal(await m.tags.getTag('p/other', 'latest'), undefined);
+        assert.equal(await m.tags.deleteTag('p/r', 'latest'), true);
+        assert.equal(await m.tags.deleteTag('p/r', 'latest'), false);
+        assert.equal(await m.tags.getTag('p/r', 'latest'), undefined);
+      });
+
+      it('refuses a tag pointing at a manifest the repository does not have', async () => {
+        await assert.rejects(m.tags.putTag('p/r', 'latest', digest('missing'), 1), (error: unknown) => {
+          assert.ok(error instanceof ManifestNotFoundError);
+          assert.equal(error.digest, digest('missing'));
+          return true;
+        });
+        await m.tags.putTag('p/r', 'latest', digest('one'), 1);
+        await assert.rejects(m.tags.putTag('p/r', 'latest', digest('missing'), 1), ManifestNotFoundError);
+        assert.equal(await m.tags.getTag('p/r', 'latest'), digest('one'), 'a refused move leaves the tag');
+        await assert.rejects(m.tags.putTag('p/none', 'latest', digest('one'), 1), ManifestNotFoundError);
+      });
+
+      it('lists tags in byte order with keyset paging, and the tags of one digest', async () => {
+        const names = ['latest', 'Latest', 'LATEST', 'v1', 'v1.0', 'v1-rc', 'v1_rc', 'v10', 'v2', 'a', 'A', 'Z', 'z', '_x', '-x', '.x', '1.0'];
+        for (const [i, n] of names.entries()) await m.tags.putTag('p/r', n, digest(i % 2 === 0 ? 'one' : 'two'), 1);
+        const expected = sortedBytes(names);
+        assert.deepEqual(await m.tags.listTags('p/r', { limit: 100 }), expected);
+        const paged: string[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await m.tags.listTags('p/r', { after, limit: 5 });
+          paged.push(...page);
+          if (page.length < 5) break;
+          after = page.at(-1);
+        }
+        assert.deepEqual(paged, expected);
+        assert.deepEqual(await m.tags.listTags('p/r', { after: 'v1', limit: 2 }), expected.slice(expected.indexOf('v1') + 1).slice(0, 2));
+        assert.deepEqual(await m.tags.listTags('p/other', { limit: 100 }), []);
+        assert.deepEqual(
+          await m.tags.listTagsFor('p/r', digest('two')),
+          sortedBytes(names.filter((_, i) => i % 2 === 1)),
+        );
+        assert.deepEqual(await m.tags.listTagsFor('p/r', digest('none')), []);
+      });
+    });
+
+    describe('uploads', () => {
+      it('creates, reads, updates, lists stale and deletes upload sessions', async () => {
+        const upload = { id: '4b3c8d8e-0000-4000-8000-000000000001', repository: 'p/r', size: 0, createdAt: 100, updatedAt: 100 };
+        await m.uploads.createUpload(upload);
+        await m.uploads.createUpload({ ...upload, id: 'u-2', createdAt: 150, updatedAt: 150 });
+        await m.uploads.createUpload({ ...upload, id: 'u-3', createdAt: 300, updatedAt: 300 });
+        assert.deepEqual(await m.uploads.getUpload(upload.id), upload);
+        assert.equal(await m.uploads.getUpload('nope'), undefined);
+
+        assert.equal(await m.uploads.updateUpload(upload.id, 5 * 2 ** 32, 200), true);
+        assert.deepEqual(await m.uploads.getUpload(upload.id), { ...upload, size: 5 * 2 ** 32, updatedAt: 200 });
+        assert.equal(await m.uploads.updateUpload('nope', 1, 200), false);
+
+        assert.deepEqual(
+          (await m.uploads.listStaleUploads(250, 10)).map((u) => u.id),
+          ['u-2', upload.id],
+          'oldest first, only those not touched since',
+        );
+        assert.deepEqual((await m.uploads.listStaleUploads(250, 1)).map((u) => u.id), ['u-2']);
+        assert.deepEqual(await m.uploads.listStaleUploads(100, 10), []);
+
+        assert.equal(await m.uploads.deleteUpload(upload.id), true);
+        assert.equal(await m.uploads.deleteUpload(upload.id), false);
+        assert.equal(await m.uploads.getUpload(upload.id), undefined);
+      });
+    });
+
+    describe('transactions', () => {
+      it('returns the value of fn and commits its writes', async () => {
+        const value = await m.withTransaction(async (tx) => {
+          await tx.repositories.ensureRepository('p/r', 'p', 1);
+          return 42;
+        });
+        assert.equal(value, 42);
+        assert.ok(await m.repositories.getRepository('p/r'));
+      });
+
+      it('rolls back every write when fn throws', async () => {
+        await m.repositories.ensureRepository('p/existing', 'p', 1);
+        await m.manifests.putManifest(manifest('p/existing', digest('old')), []);
+        await m.manifests.putManifest(manifest('p/existing', digest('new')), []);
+        await m.tags.putTag('p/existing', 'latest', digest('old'), 1);
+        await m.uploads.createUpload({ id: 'kept', repository: 'p/existing', size: 1, createdAt: 1, updatedAt: 1 });
+
+        class Boom extends Error {}
+        await assert.rejects(
+          m.withTransaction(async (tx) => {
+            await tx.repositories.ensureRepository('p/new', 'p', 2);
+            await tx.blobs.recordBlob({ digest: digest('b'), size: 3 }, 2);
+            await tx.blobs.linkBlob('p/new', digest('b'), 2);
+            await tx.manifests.putManifest(manifest('p/new', digest('m')), [{ digest: digest('b'), kind: 'blob' }]);
+            await tx.tags.putTag('p/new', 'latest', digest('m'), 2);
+            assert.equal(await tx.tags.putTag('p/existing', 'latest', digest('new'), 2), digest('old'));
+            await tx.manifests.deleteManifest('p/existing', digest('old'));
+            await tx.uploads.createUpload({ id: 'u', repository: 'p/new', size: 0, createdAt: 2, updatedAt: 2 });
+            await tx.uploads.updateUpload('kept', 99, 2);
+            // The transaction sees its own writes.
+            assert.equal(await tx.tags.getTag('p/new', 'latest'), digest('m'));
+            throw new Boom('abort');
+          }),
+          Boom,
+        );
+
+        assert.equal(await m.repositories.getRepository('p/new'), undefined);
+        assert.equal(await m.blobs.getBlob(digest('b')), undefined);
+        assert.equal(await m.manifests.getManifest('p/new', digest('m')), undefined);
+        assert.equal(await m.tags.getTag('p/existing', 'latest'), digest('old'));
+        assert.ok(await m.manifests.getManifest('p/existing', digest('old')));
+        assert.equal(await m.uploads.getUpload('u'), undefined);
+        assert.equal((await m.uploads.getUpload('kept'))?.size, 1);
+        assert.deepEqual(await m.repositories.listRepositories({ limit: 10 }), ['p/existing']);
+      });
+
+      it('does not let a query from outside see a transaction\'s uncommitted writes', async () => {
+        await m.repositories.ensureRepository('p/r', 'p', 1);
+        let outside: Promise<string[]> | undefined;
+        await assert.rejects(
+          m.withTransaction(async (tx) => {
+            await tx.repositories.ensureRepository('p/uncommitted', 'p', 2);
+            // Another async caller queries while the transaction is open.
+            // SQLite: it must wait for the connection, not run inside our
+            // transaction. PostgreSQL: it runs on another connection.
+            outside = m.repositories.listRepositories({ limit: 10 });
+            await sleep(50);
+            throw new Error('roll back');
+          }),
+          /roll back/,
+        );
+        assert.ok(outside);
+        assert.deepEqual(await outside, ['p/r']);
+      });
+
+      it('two concurrent transactions on the same rows both commit, and neither write is lost', async () => {
+        await m.repositories.ensureRepository('p/r', 'p', 1);
+        for (const d of ['one', 'two']) await m.manifests.putManifest(manifest('p/r', digest(d)), []);
+        await m.uploads.createUpload({ id: 'u', repository: 'p/r', size: 0, createdAt: 1, updatedAt: 1 });
+
+        const order: string[] = [];
+        const transaction = (label: 'one' | 'two', delayBefore: number) =>
+          (async () => {
+            await sleep(delayBefore);
+            return m.withTransaction(async (tx) => {
+              // The same repository row, tag row and upload row in both.
+              await tx.repositories.ensureRepository('p/r', 'p', 2);
+              const previous = await tx.tags.putTag('p/r', 'latest', digest(label), 2);
+              await tx.uploads.updateUpload('u', label === 'one' ? 10 : 20, 2);
+              await tx.repositories.ensureRepository(`p/only-${label}`, 'p', 2);
+              // Hold the transaction open so that the other one overlaps it.
+              await sleep(80);
+              order.push(label);
+              return previous;
+            });
+          })();
+
+        const [previousOne, previousTwo] = await Promise.all([transaction('one', 0), transaction('two', 20)]);
+        assert.equal(order.length, 2);
+        const [first, second] = order;
+        // Whichever committed second saw the first one's tag as the previous value.
+        const previous = { one: previousOne, two: previousTwo };
+        assert.equal(previous[first as 'one' | 'two'], undefined);
+        assert.equal(previous[second as 'one' | 'two'], digest(first ?? ''));
+        assert.equal(await m.tags.getTag('p/r', 'latest'), digest(second ?? ''));
+        assert.equal((await m.uploads.getUpload('u'))?.size, second === 'one' ? 10 : 20);
+        assert.deepEqual(await m.repositories.listRepositories({ limit: 10 }), ['p/only-one', 'p/only-two', 'p/r']);
+      });
+
+      it('a second handle on the same database sees committed writes', async () => {
+        const other = await current().reopen();
+        try {
+          await m.repositories.ensureRepository('p/r', 'p', 7);
+          assert.deepEqual(await other.repositories.getRepository('p/r'), { name: 'p/r', project: 'p', createdAt: 7 });
+        } finally {
+          await other.close();
+        }
+      });
+    });
+  });
+}
