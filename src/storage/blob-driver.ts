@@ -55,7 +55,11 @@ export interface BlobDriver {
   /** Deletes a committed object or held part; true when something was deleted. */
   delete(key: string): Promise<boolean>;
 
-  /** Every committed key under a prefix (for garbage collection), in no particular order. */
+  /**
+   * Every committed key under a prefix (for garbage collection), in no particular order.
+   * The prefix is a plain string prefix, as in object stores: `a/b` matches `a/b/c` and `a/bc`;
+   * end it with '/' to list one "directory". Parts are never listed.
+   */
   list(prefix: string): AsyncIterable<string>;
 
   /**
@@ -95,6 +99,7 @@ export interface BlobWriter {
   /**
    * Queues a chunk. Resolves at once unless the driver wants the caller to
    * slow down (backpressure); the bytes are safe only after `close` or `commit`.
+   * The driver may keep a reference to `chunk` until then: do not reuse its memory.
    */
   write(chunk: Uint8Array): Promise<void>;
   /** Flushes what was written and releases the writer; the part remains resumable. */

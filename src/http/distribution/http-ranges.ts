@@ -21,7 +21,7 @@ export function parseRangeHeader(header: string | undefined, size: number): Byte
     end = size - 1;
   } else {
     start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Number(m[2]);
+    end = m[2] === '' ? Number.MAX_SAFE_INTEGER : Number(m[2]);
     if (end < start) return undefined;
   }
   if (start >= size) throw unsatisfiable(size);
