@@ -163,8 +163,8 @@ export class FilesystemDriver implements BlobDriver {
     }
     const dir = path.dirname(target);
     for (let attempt = 1; ; attempt++) {
-      await ensureDir(dir, this.#root, true);
       try {
+        await ensureDir(dir, this.#root, true);
         // Two writers racing to the same key both rename; the later one replaces
         // the earlier file with the same bytes, and either way the object is whole.
         await rename(partFile, target);
@@ -178,7 +178,6 @@ export class FilesystemDriver implements BlobDriver {
       }
     }
     await fsyncDir(dir);
-    await pruneEmptyDirs(path.dirname(partFile), this.#parts);
   }
 
   #objectPath(key: string): string {
@@ -202,8 +201,8 @@ export class FilesystemDriver implements BlobDriver {
    */
   async #createFile(file: string, flags: string, durableDirs: boolean): Promise<FileHandle> {
     for (let attempt = 1; ; attempt++) {
-      await ensureDir(path.dirname(file), this.#root, durableDirs);
       try {
+        await ensureDir(path.dirname(file), this.#root, durableDirs);
         return await open(file, flags);
       } catch (error) {
         if (!isCode(error, 'ENOENT') || attempt >= CREATE_ATTEMPTS) throw error;
@@ -219,7 +218,8 @@ export class FilesystemDriver implements BlobDriver {
       if (isNotFound(error)) return false;
       throw error;
     }
-    await pruneEmptyDirs(path.dirname(file), tree);
+    // Parts live in a few long-lived directories: pruning them would only make concurrent uploads recreate them.
+    if (tree !== this.#parts) await pruneEmptyDirs(path.dirname(file), tree);
     return true;
   }
 }
