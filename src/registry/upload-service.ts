@@ -8,9 +8,9 @@ import type { Clock } from './clock.ts';
 import { RegistryCaches } from './registry-caches.ts';
 import { blobKey, isUploadId, uploadKey } from './storage-keys.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import { forEachChunk, type ByteSource } from './for-each-chunk.ts';
 
-/** Bytes of a request body, as Node's IncomingMessage yields them. */
-export type ByteSource = AsyncIterable<Uint8Array>;
+export type { ByteSource } from './for-each-chunk.ts';
 
 /** `Content-Range: <start>-<end>` of a chunk, inclusive. */
 export interface ChunkRange {
@@ -234,11 +234,11 @@ export class UploadService {
    */
   async #pump(id: string, live: LiveHash, writer: BlobWriter, body: ByteSource): Promise<void> {
     try {
-      for await (const chunk of body) {
+      await forEachChunk(body, (chunk) => {
         live.hash.update(chunk);
         live.size += chunk.byteLength;
-        await writer.write(chunk);
-      }
+        return writer.write(chunk);
+      });
     } catch (error) {
       this.#live.delete(id);
       await writer.close().catch(() => undefined);

@@ -97,11 +97,13 @@ export interface BlobWriter {
   /** Bytes held under the key: those from before this writer plus those written through it. */
   readonly size: number;
   /**
-   * Queues a chunk. Resolves at once unless the driver wants the caller to
-   * slow down (backpressure); the bytes are safe only after `close` or `commit`.
-   * The driver may keep a reference to `chunk` until then: do not reuse its memory.
+   * Queues a chunk. Returns a promise only when the caller must wait before
+   * the next chunk (backpressure); undefined means go on at once, which keeps
+   * per-chunk overhead off the upload path. Throws (or rejects) on a write
+   * error. The bytes are safe only after `close` or `commit`, and the driver
+   * may keep a reference to `chunk` until then: do not reuse its memory.
    */
-  write(chunk: Uint8Array): Promise<void>;
+  write(chunk: Uint8Array): Promise<void> | undefined;
   /** Flushes what was written and releases the writer; the part remains resumable. */
   close(): Promise<void>;
   /**

@@ -19,7 +19,9 @@ import {
  * Stream buffer size for reads and writes. Blobs are up to hundreds of MiB;
  * 1 MiB chunks keep syscalls and per-chunk overhead (hashing, socket writes) low.
  */
-const STREAM_CHUNK = 1024 * 1024;
+const STREAM_CHUNK = 4 * 1024 * 1024;
+/** How many written bytes start a background fsync, so the final one at commit has little left to do. */
+const WRITEBACK_BYTES = 16 * 1024 * 1024;
 
 /** Prefix of `putAll` temp files. Never a valid key segment, so never listed or addressed. */
 const TEMP_PREFIX = '.tmp-';
@@ -248,6 +250,10 @@ class FilesystemWriter implements BlobWriter {
   readonly #stream: WriteStream;
   #state: WriterState = 'open';
   #failure: Error | undefined;
+  /** Bytes written since writeback was last started. */
+  #unsynced = 0;
+  /** A background fsync in flight, if any. */
+  #writeback: Promise<void> | undefined;
 
   constructor(key: string, handle: FileHandle, size: number, part: PartOperations) {
     this.key = key;
@@ -266,19 +272,37 @@ class FilesystemWriter implements BlobWriter {
   }
 
   /** The stream keeps a reference to `chunk` until written: do not reuse its memory. */
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): Promise<void> | undefined {
     this.#assertOpen('write');
     if (this.#failure) throw this.#failure;
     this.#size += chunk.byteLength;
-    if (this.#stream.write(chunk)) return;
-    await waitForDrain(this.#stream);
-    if (this.#failure) throw this.#failure;
+    this.#unsynced += chunk.byteLength;
+    if (this.#unsynced >= WRITEBACK_BYTES) this.#startWriteback();
+    if (this.#stream.write(chunk)) return undefined;
+    return waitForDrain(this.#stream).then(() => {
+      if (this.#failure) throw this.#failure;
+    });
   }
 
   async close(): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'closed';
     await this.#finish();
+    // The bytes will be fsynced at commit; starting their writeback now lets the
+    // disk work while the client sends the next chunk, so that fsync is short.
+    this.#startWriteback();
+  }
+
+  /**
+   * Starts an fsync in the background (one at a time). It is an optimisation
+   * only: its errors are ignored, because commit's own fsync reports them.
+   */
+  #startWriteback(): void {
+    this.#unsynced = 0;
+    if (this.#writeback !== undefined) return;
+    this.#writeback = this.#part.sync().catch(ignore).finally(() => {
+      this.#writeback = undefined;
+    });
   }
 
   async commit(targetKey: string): Promise<void> {
@@ -287,6 +311,7 @@ class FilesystemWriter implements BlobWriter {
     this.#assertOpen('commit');
     this.#state = 'closed';
     await this.#finish();
+    await this.#writeback;
     await this.#part.sync();
     await this.#part.publish(targetKey);
     this.#state = 'done';

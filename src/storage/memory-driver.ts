@@ -116,12 +116,12 @@ class MemoryWriter implements BlobWriter {
     return this.#size;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): undefined {
     this.#assertOpen('write');
-    // Copied: the caller may reuse its buffer once the promise resolved.
     this.#part.chunks.push(Buffer.from(chunk));
     this.#part.size += chunk.byteLength;
     this.#size += chunk.byteLength;
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -298,11 +298,11 @@ export function blobDriverSuite(
       it('refuses writes and commit after the writer was released', async () => {
         const closed = await driver.writer('uploads/6', { append: false });
         await closed.close();
-        await assert.rejects(closed.write(bytes(1, 1)));
+        await assert.rejects(async () => closed.write(bytes(1, 1)));
         await assert.rejects(closed.commit('blobs/x'));
         const cancelled = await driver.writer('uploads/7', { append: false });
         await cancelled.cancel();
-        await assert.rejects(cancelled.write(bytes(1, 1)));
+        await assert.rejects(async () => cancelled.write(bytes(1, 1)));
         assert.equal(await driver.stat('blobs/x'), undefined);
         // close and cancel are idempotent, so they can sit in a finally block.
         await closed.close();
@@ -466,7 +466,7 @@ export function bytes(length: number, seed: number): Buffer {
   return out;
 }
 
-async function writeInChunks(writer: { write(chunk: Uint8Array): Promise<void> }, data: Buffer, size: number): Promise<void> {
+async function writeInChunks(writer: { write(chunk: Uint8Array): Promise<void> | undefined }, data: Buffer, size: number): Promise<void> {
   for (let offset = 0; offset < data.byteLength; offset += size) {
     await writer.write(data.subarray(offset, offset + size));
   }

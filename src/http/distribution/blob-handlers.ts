@@ -1,13 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseDigest } from '../../oci/digest.ts';
 import type { Registry } from '../../registry/registry.ts';
+import type { ByteRange } from '../../storage/blob-driver.ts';
 import { parseRangeHeader } from './http-ranges.ts';
 import { requireRepository, v2Context } from './request-context.ts';
 
 export function blobHandlers(registry: Registry) {
   return {
     async head(request: FastifyRequest, reply: FastifyReply, digestText: string): Promise<void> {
-      const repository = requireRepository(v2Context(request));
+      const context = v2Context(request);
+      const repository = requireRepository(context);
+      context.log.digest = digestText;
       const digest = parseDigest(digestText);
       const blob = await registry.blobs.require(repository, digest);
       reply.code(200).headers({
@@ -23,11 +26,18 @@ export function blobHandlers(registry: Registry) {
     async get(request: FastifyRequest, reply: FastifyReply, digestText: string): Promise<void> {
       const context = v2Context(request);
       const repository = requireRepository(context);
+      context.log.digest = digestText;
       const digest = parseDigest(digestText);
       const blob = await registry.blobs.require(repository, digest);
       const redirect = await registry.blobs.redirectUrl(digest);
       if (redirect !== undefined) return reply.code(307).header('location', redirect).header('docker-content-digest', blob.digest).send();
-      const range = parseRangeHeader(request.headers.range, blob.size);
+      let range: ByteRange | undefined;
+      try {
+        range = parseRangeHeader(request.headers.range, blob.size);
+      } catch (error) {
+        reply.header('content-range', `bytes */${blob.size}`);
+        throw error;
+      }
       const content = await registry.blobs.open(repository, digest, range);
       context.log.bytes = content.range === undefined ? blob.size : content.range.end - content.range.start + 1;
       reply.headers({
@@ -44,7 +54,9 @@ export function blobHandlers(registry: Registry) {
     },
 
     async delete(request: FastifyRequest, reply: FastifyReply, digestText: string): Promise<void> {
-      const repository = requireRepository(v2Context(request));
+      const context = v2Context(request);
+      const repository = requireRepository(context);
+      context.log.digest = digestText;
       await registry.blobs.delete(repository, parseDigest(digestText));
       return reply.code(202).header('content-length', '0').send();
     },

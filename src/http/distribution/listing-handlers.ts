@@ -44,7 +44,8 @@ export function listingHandlers(registry: Registry, limits: ListingLimits, canPu
       const artifactType = queryParam(request, 'artifactType');
       const referrers = await registry.listing.referrers(repository, subject, artifactType === '' ? undefined : artifactType);
       if (artifactType !== undefined && artifactType !== '') reply.header('oci-filters-applied', 'artifactType');
-      return reply.code(200).header('content-type', MEDIA_TYPES.ociIndex).send(JSON.stringify({
+      // A Buffer, so that Fastify does not append a charset: the spec fixes this Content-Type exactly.
+      return reply.code(200).header('content-type', MEDIA_TYPES.ociIndex).send(Buffer.from(JSON.stringify({
         schemaVersion: 2,
         mediaType: MEDIA_TYPES.ociIndex,
         manifests: referrers.map((r) => ({
@@ -54,7 +55,7 @@ export function listingHandlers(registry: Registry, limits: ListingLimits, canPu
           ...(r.artifactType === null ? {} : { artifactType: r.artifactType }),
           ...(r.annotations === null ? {} : { annotations: r.annotations }),
         })),
-      }));
+      })));
     },
   };
 }
