@@ -64,6 +64,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
     limits: { maxTagsPage: config.registry.maxTagsPage, maxCatalogPage: config.registry.maxCatalogPage },
   });
 
+  logger.info({ database: metadata.dialect, storage: driver.name, dataDir: config.dataDir }, 'registry ready');
   const { host, port } = parseListen(config.listen);
   await app.listen({ host, port });
   const address = app.server.address();
