@@ -9,8 +9,28 @@ export interface Principal {
 
 export const ANONYMOUS: Principal = { kind: 'anonymous', name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
+/**
+ * Every verb the authorizer decides, in the registry's vocabulary. Project
+ * verbs apply to one project (and its repositories); `catalog`,
+ * `create-project` and `manage-users` are registry-wide (see roles.ts).
+ */
+export const REGISTRY_VERBS = [
+  'pull',
+  'push',
+  'delete',
+  'tag',
+  'catalog',
+  'view',
+  'manage-bindings',
+  'manage-imagestreams',
+  'manage-serviceaccounts',
+  'delete-project',
+  'create-project',
+  'manage-users',
+] as const;
+
 /** What a request wants to do, in the registry's vocabulary. */
-export type RegistryVerb = 'pull' | 'push' | 'delete' | 'catalog';
+export type RegistryVerb = (typeof REGISTRY_VERBS)[number];
 
 export interface RegistryResource {
   readonly project: string;

@@ -12,6 +12,12 @@ import { KyselyManifestStore } from './manifest-store.ts';
 import { KyselyRepositoryStore } from './repository-store.ts';
 import { KyselyTagStore } from './tag-store.ts';
 import { KyselyUploadStore } from './upload-store.ts';
+import { KyselyProjectStore } from './project-store.ts';
+import { KyselyUserStore } from './user-store.ts';
+import { KyselyRoleBindingStore } from './role-binding-store.ts';
+import { KyselyServiceAccountStore } from './service-account-store.ts';
+import { KyselyOAuthTokenStore } from './oauth-token-store.ts';
+import { KyselySigningKeyStore } from './signing-key-store.ts';
 
 /** Builds the stores on `db`, which may be a Kysely instance or a Transaction. */
 export function createKyselyStores(db: Kysely<Database>, dialect: SqlDialect): MetadataStores {
@@ -21,5 +27,11 @@ export function createKyselyStores(db: Kysely<Database>, dialect: SqlDialect): M
     manifests: new KyselyManifestStore(db, dialect),
     tags: new KyselyTagStore(db, dialect),
     uploads: new KyselyUploadStore(db),
+    projects: new KyselyProjectStore(db),
+    users: new KyselyUserStore(db, dialect),
+    roleBindings: new KyselyRoleBindingStore(db, dialect),
+    serviceAccounts: new KyselyServiceAccountStore(db),
+    oauthTokens: new KyselyOAuthTokenStore(db),
+    signingKeys: new KyselySigningKeyStore(db),
   };
 }

@@ -168,9 +168,167 @@ function registry(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Access control: projects, users and groups, role bindings, service accounts
+ * and their tokens, OAuth tokens and token-signing keys.
+ *
+ * Role bindings have no foreign key to projects because cluster-wide
+ * bindings use the project value '' (CLUSTER_SCOPE); the stores check the
+ * project on insert and ProjectStore.deleteProject removes a project's
+ * bindings explicitly. Booleans are integers 0/1 on both dialects.
+ */
+function access(dialect: SqlDialect): Migration {
+  const t = typesFor(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await finish(
+        dialect,
+        db.schema
+          .createTable('projects')
+          .addColumn('name', t.key, (c) => c.primaryKey())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('created_by', t.text, (c) => c.notNull())
+          .addColumn('display_name', t.text),
+      ).execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('users')
+          .addColumn('name', t.key, (c) => c.primaryKey())
+          .addColumn('password_hash', t.text)
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0).check(sql`disabled in (0, 1)`)),
+      ).execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('groups')
+          .addColumn('name', t.key, (c) => c.primaryKey())
+          .addColumn('created_at', t.int64, (c) => c.notNull()),
+      ).execute();
+
+      // group_name/user_name rather than group/user: both are SQL keywords.
+      await finish(
+        dialect,
+        db.schema
+          .createTable('group_members')
+          .addColumn('group_name', t.key, (c) => c.notNull().references('groups.name').onDelete('cascade'))
+          .addColumn('user_name', t.key, (c) => c.notNull().references('users.name').onDelete('cascade'))
+          .addPrimaryKeyConstraint('group_members_pk', ['group_name', 'user_name']),
+      ).execute();
+      // groupsOf, and the cascade from users.
+      await db.schema.createIndex('group_members_user').on('group_members').columns(['user_name', 'group_name']).execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('role_bindings')
+          .addColumn('project', t.key, (c) => c.notNull())
+          .addColumn('role', t.key, (c) => c.notNull())
+          .addColumn('subject_kind', t.key, (c) =>
+            c.notNull().check(sql`subject_kind in ('User', 'Group', 'ServiceAccount')`),
+          )
+          .addColumn('subject_name', t.key, (c) => c.notNull())
+          .addPrimaryKeyConstraint('role_bindings_pk', ['project', 'role', 'subject_kind', 'subject_name']),
+      ).execute();
+      // listBindingsFor, and deleting the bindings of a project's service accounts.
+      await db.schema
+        .createIndex('role_bindings_subject')
+        .on('role_bindings')
+        .columns(['subject_kind', 'subject_name', 'project'])
+        .execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('service_accounts')
+          .addColumn('project', t.key, (c) => c.notNull().references('projects.name').onDelete('cascade'))
+          .addColumn('name', t.key, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addPrimaryKeyConstraint('service_accounts_pk', ['project', 'name']),
+      ).execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('service_account_tokens')
+          .addColumn('id', t.key, (c) => c.primaryKey())
+          .addColumn('project', t.key, (c) => c.notNull())
+          .addColumn('account', t.key, (c) => c.notNull())
+          .addColumn('token_hash', t.key, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('expires_at', t.int64)
+          .addColumn('revoked_at', t.int64)
+          .addColumn('last_used_at', t.int64)
+          .addForeignKeyConstraint(
+            'service_account_tokens_account_fk',
+            ['project', 'account'],
+            'service_accounts',
+            ['project', 'name'],
+            (c) => c.onDelete('cascade'),
+          ),
+      ).execute();
+      await db.schema.createIndex('service_account_tokens_hash').unique().on('service_account_tokens').column('token_hash').execute();
+      await db.schema
+        .createIndex('service_account_tokens_account')
+        .on('service_account_tokens')
+        .columns(['project', 'account', 'created_at'])
+        .execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('oauth_tokens')
+          .addColumn('hash', t.key, (c) => c.primaryKey())
+          .addColumn('kind', t.key, (c) => c.notNull().check(sql`kind in ('access', 'refresh')`))
+          .addColumn('user_name', t.key, (c) => c.notNull())
+          .addColumn('client_id', t.text, (c) => c.notNull())
+          .addColumn('scopes', t.text, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('expires_at', t.int64, (c) => c.notNull())
+          .addColumn('revoked_at', t.int64)
+          .addColumn('family', t.key, (c) => c.notNull()),
+      ).execute();
+      await db.schema.createIndex('oauth_tokens_family').on('oauth_tokens').column('family').execute();
+      await db.schema.createIndex('oauth_tokens_user').on('oauth_tokens').column('user_name').execute();
+      await db.schema.createIndex('oauth_tokens_expires_at').on('oauth_tokens').column('expires_at').execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('signing_keys')
+          .addColumn('kid', t.key, (c) => c.primaryKey())
+          .addColumn('algorithm', t.text, (c) => c.notNull())
+          .addColumn('public_jwk', t.text, (c) => c.notNull())
+          .addColumn('private_jwk_encrypted', t.text, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('retired_at', t.int64),
+      ).execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const table of [
+        'signing_keys',
+        'oauth_tokens',
+        'service_account_tokens',
+        'service_accounts',
+        'role_bindings',
+        'group_members',
+        'groups',
+        'users',
+        'projects',
+      ]) {
+        await db.schema.dropTable(table).execute();
+      }
+    },
+  };
+}
+
 /** The migrations in order, for one dialect (only column types and storage options differ). */
 export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
-  return { '0001_registry': registry(dialect) };
+  return { '0001_registry': registry(dialect), '0002_access': access(dialect) };
 }
 
 /** An in-code migration provider (no file-system scanning, so it works from any install layout). */

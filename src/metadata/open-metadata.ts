@@ -97,6 +97,24 @@ export class KyselyMetadata implements Metadata {
   get uploads(): MetadataStores['uploads'] {
     return this.#stores.uploads;
   }
+  get projects(): MetadataStores['projects'] {
+    return this.#stores.projects;
+  }
+  get users(): MetadataStores['users'] {
+    return this.#stores.users;
+  }
+  get roleBindings(): MetadataStores['roleBindings'] {
+    return this.#stores.roleBindings;
+  }
+  get serviceAccounts(): MetadataStores['serviceAccounts'] {
+    return this.#stores.serviceAccounts;
+  }
+  get oauthTokens(): MetadataStores['oauthTokens'] {
+    return this.#stores.oauthTokens;
+  }
+  get signingKeys(): MetadataStores['signingKeys'] {
+    return this.#stores.signingKeys;
+  }
 
   /**
    * SQLite: the transaction holds the single connection, so every other

@@ -64,6 +64,80 @@ export interface UploadsTable {
   updated_at: number;
 }
 
+// Access control (migration 0002_access). Authoritative: none of it can be
+// rebuilt from blob storage.
+
+export interface ProjectsTable {
+  name: string;
+  created_at: number;
+  created_by: string;
+  display_name: string | null;
+}
+
+export interface UsersTable {
+  name: string;
+  password_hash: string | null;
+  created_at: number;
+  /** 0 or 1 (SQLite has no boolean type; one representation for both dialects). */
+  disabled: number;
+}
+
+export interface GroupsTable {
+  name: string;
+  created_at: number;
+}
+
+export interface GroupMembersTable {
+  group_name: string;
+  user_name: string;
+}
+
+export interface RoleBindingsTable {
+  /** '' for a cluster-wide binding (CLUSTER_SCOPE in stores.ts). */
+  project: string;
+  role: string;
+  subject_kind: 'User' | 'Group' | 'ServiceAccount';
+  subject_name: string;
+}
+
+export interface ServiceAccountsTable {
+  project: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ServiceAccountTokensTable {
+  id: string;
+  project: string;
+  account: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface OAuthTokensTable {
+  hash: string;
+  kind: 'access' | 'refresh';
+  user_name: string;
+  client_id: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  family: string;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+  private_jwk_encrypted: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
 /** The whole metadata database, as Kysely sees it. */
 export interface Database {
   repositories: RepositoriesTable;
@@ -73,6 +147,15 @@ export interface Database {
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  projects: ProjectsTable;
+  users: UsersTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  role_bindings: RoleBindingsTable;
+  service_accounts: ServiceAccountsTable;
+  service_account_tokens: ServiceAccountTokensTable;
+  oauth_tokens: OAuthTokensTable;
+  signing_keys: SigningKeysTable;
 }
 
 /** Which SQL engine a Kysely instance talks to; the few dialect-specific bits branch on it. */

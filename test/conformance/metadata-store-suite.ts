@@ -4,6 +4,11 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ManifestNotFoundError, RepositoryNotFoundError } from '../../src/metadata/errors.ts';
 import type { ManifestRecord, ManifestReference, Metadata, RepositoryRecord } from '../../src/metadata/stores.ts';
+import { CLUSTER_SCOPE } from '../../src/metadata/stores.ts';
+import type { OAuthTokenRecord, RoleBindingRecord, ServiceAccountTokenRecord, SigningKeyRecord } from '../../src/metadata/stores.ts';
+import { ProjectNotFoundError } from '../../src/metadata/project-store.ts';
+import { ServiceAccountNotFoundError } from '../../src/metadata/service-account-store.ts';
+import { GroupNotFoundError, UserNotFoundError } from '../../src/metadata/user-store.ts';
 
 /** A fresh, empty, not yet migrated metadata database under test. */
 export interface MetadataFixture {
@@ -508,6 +513,350 @@ export function metadataStoreSuite(
         assert.equal(await m.uploads.deleteUpload(upload.id), true);
         assert.equal(await m.uploads.deleteUpload(upload.id), false);
         assert.equal(await m.uploads.getUpload(upload.id), undefined);
+      });
+    });
+
+    describe('projects', () => {
+      const project = (name: string, createdAt = 1, createdBy = 'alice') => ({ name, createdAt, createdBy, displayName: null });
+
+      it('ensureProject creates once and returns the first record afterwards', async () => {
+        assert.equal(await m.projects.getProject('p'), undefined);
+        const first = { name: 'p', createdAt: 10, createdBy: 'alice', displayName: 'Pé ✓' };
+        assert.deepEqual(await m.projects.ensureProject(first), first);
+        assert.deepEqual(await m.projects.ensureProject({ ...first, createdAt: 20, createdBy: 'bob', displayName: null }), first);
+        assert.deepEqual(await m.projects.getProject('p'), first);
+      });
+
+      it('lists projects in byte order with keyset paging', async () => {
+        const names = ['b', 'a', 'a-b', 'a0', 'ab', 'z', '0', 'a9', 'a-', 'aa'];
+        for (const name of names) await m.projects.ensureProject(project(name));
+        const expected = sortedBytes(names);
+        assert.deepEqual((await m.projects.listProjects({ limit: 100 })).map((p) => p.name), expected);
+        const paged: string[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await m.projects.listProjects({ after, limit: 3 });
+          paged.push(...page.map((p) => p.name));
+          if (page.length < 3) break;
+          after = page.at(-1)?.name;
+        }
+        assert.deepEqual(paged, expected);
+        assert.deepEqual(await m.projects.listProjects({ after: 'z', limit: 3 }), []);
+      });
+
+      it('deleteProject removes its bindings, service accounts, tokens and repositories, and nothing of other projects', async () => {
+        for (const name of ['a', 'ab', 'a-b']) await m.projects.ensureProject(project(name));
+        for (const name of ['a', 'ab', 'a-b']) {
+          await m.repositories.ensureRepository(`${name}/app`, name, 1);
+          await m.repositories.ensureRepository(`${name}/deep/app`, name, 1);
+          await m.manifests.putManifest(manifest(`${name}/app`, digest('m')), []);
+          await m.tags.putTag(`${name}/app`, 'latest', digest('m'), 1);
+          await m.serviceAccounts.createServiceAccount({ project: name, name: 'ci', createdAt: 1 });
+          await m.serviceAccounts.createToken(token({ id: `t-${name}`, project: name, account: 'ci', tokenHash: `hash-${name}` }));
+          await m.roleBindings.addBinding({ project: name, role: 'registry-admin', subjectKind: 'User', subjectName: 'alice' });
+          // Each project's robot may also pull from project ab, and holds a cluster binding.
+          await m.roleBindings.addBinding({ project: 'ab', role: 'registry-viewer', subjectKind: 'ServiceAccount', subjectName: `${name}:ci` });
+          await m.roleBindings.addBinding({ project: CLUSTER_SCOPE, role: 'registry-viewer', subjectKind: 'ServiceAccount', subjectName: `${name}:ci` });
+        }
+        // 600 repositories: more than one batch of the delete loop.
+        await m.withTransaction(async (tx) => {
+          for (let i = 0; i < 600; i++) await tx.repositories.ensureRepository(`a/r${i}`, 'a', 1);
+        });
+
+        assert.equal(await m.withTransaction((tx) => tx.projects.deleteProject('a')), true);
+        assert.equal(await m.projects.deleteProject('a'), false);
+        assert.equal(await m.projects.getProject('a'), undefined);
+        assert.deepEqual(await m.repositories.listProjectRepositories('a', { limit: 10 }), []);
+        assert.equal(await m.tags.getTag('a/app', 'latest'), undefined);
+        assert.deepEqual(await m.roleBindings.listBindings('a'), []);
+        assert.deepEqual(await m.serviceAccounts.listServiceAccounts('a'), []);
+        assert.equal(await m.serviceAccounts.findTokenByHash('hash-a'), undefined);
+        assert.deepEqual(await m.roleBindings.listBindingsFor('ServiceAccount', 'a:ci'), [], 'bindings naming its robot, anywhere');
+
+        // Projects whose names start like it keep everything.
+        for (const name of ['ab', 'a-b']) {
+          assert.ok(await m.projects.getProject(name));
+          assert.deepEqual(await m.repositories.listProjectRepositories(name, { limit: 10 }), [`${name}/app`, `${name}/deep/app`]);
+          assert.equal(await m.tags.getTag(`${name}/app`, 'latest'), digest('m'));
+          assert.equal((await m.serviceAccounts.findTokenByHash(`hash-${name}`))?.id, `t-${name}`);
+          assert.deepEqual(
+            (await m.roleBindings.listBindingsFor('ServiceAccount', `${name}:ci`)).map((b) => b.project),
+            [CLUSTER_SCOPE, 'ab'],
+          );
+        }
+        // Ordered by role, then subject kind and name.
+        assert.deepEqual((await m.roleBindings.listBindings('ab')).map((b) => b.subjectName), ['alice', 'a-b:ci', 'ab:ci']);
+      });
+
+      it('deleteProject rolls back with the transaction', async () => {
+        await m.projects.ensureProject(project('p'));
+        await m.repositories.ensureRepository('p/app', 'p', 1);
+        await m.roleBindings.addBinding({ project: 'p', role: 'registry-viewer', subjectKind: 'User', subjectName: 'u' });
+        await assert.rejects(
+          m.withTransaction(async (tx) => {
+            assert.equal(await tx.projects.deleteProject('p'), true);
+            throw new Error('roll back');
+          }),
+          /roll back/,
+        );
+        assert.ok(await m.projects.getProject('p'));
+        assert.ok(await m.repositories.getRepository('p/app'));
+        assert.equal((await m.roleBindings.listBindings('p')).length, 1);
+      });
+    });
+
+    describe('users and groups', () => {
+      const user = (name: string, overrides: Partial<{ passwordHash: string | null; disabled: boolean }> = {}) => ({
+        name,
+        passwordHash: '$2y$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234',
+        createdAt: 5,
+        disabled: false,
+        ...overrides,
+      });
+
+      it('creates, reads, updates and deletes users', async () => {
+        assert.equal(await m.users.createUser(user('alice')), true);
+        assert.equal(await m.users.createUser(user('alice', { passwordHash: null })), false, 'name taken');
+        assert.deepEqual(await m.users.getUser('alice'), user('alice'));
+        assert.equal(await m.users.getUser('Alice'), undefined);
+        assert.equal(await m.users.createUser(user('sso', { passwordHash: null, disabled: true })), true);
+        assert.deepEqual(await m.users.getUser('sso'), user('sso', { passwordHash: null, disabled: true }));
+
+        assert.equal(await m.users.setPasswordHash('alice', null), true);
+        assert.equal((await m.users.getUser('alice'))?.passwordHash, null);
+        assert.equal(await m.users.setPasswordHash('nobody', 'x'), false);
+        assert.equal(await m.users.setDisabled('alice', true), true);
+        assert.equal((await m.users.getUser('alice'))?.disabled, true);
+        assert.equal(await m.users.setDisabled('alice', false), true);
+        assert.equal((await m.users.getUser('alice'))?.disabled, false);
+        assert.equal(await m.users.setDisabled('nobody', true), false);
+
+        assert.equal(await m.users.deleteUser('alice'), true);
+        assert.equal(await m.users.deleteUser('alice'), false);
+        assert.equal(await m.users.getUser('alice'), undefined);
+      });
+
+      it('lists users and groups in byte order with keyset paging', async () => {
+        const names = ['bob', 'Alice', 'alice', 'alice.b', 'alice-b', 'zed', 'émile'];
+        for (const name of names) await m.users.createUser(user(name));
+        const expected = sortedBytes(names);
+        assert.deepEqual((await m.users.listUsers({ limit: 100 })).map((u) => u.name), expected);
+        assert.deepEqual((await m.users.listUsers({ after: expected[2], limit: 2 })).map((u) => u.name), expected.slice(3, 5));
+        for (const name of names) await m.users.createGroup({ name, createdAt: 1 });
+        assert.deepEqual((await m.users.listGroups({ limit: 100 })).map((g) => g.name), expected);
+        assert.deepEqual(await m.users.listGroups({ after: expected.at(-1), limit: 2 }), []);
+      });
+
+      it('manages memberships, idempotently, and refuses unknown users and groups', async () => {
+        for (const name of ['alice', 'bob']) await m.users.createUser(user(name));
+        assert.equal(await m.users.createGroup({ name: 'devs', createdAt: 3 }), true);
+        assert.equal(await m.users.createGroup({ name: 'devs', createdAt: 4 }), false);
+        assert.deepEqual(await m.users.getGroup('devs'), { name: 'devs', createdAt: 3 });
+        await m.users.createGroup({ name: 'ops', createdAt: 3 });
+
+        assert.equal(await m.users.addMember('devs', 'bob'), true);
+        assert.equal(await m.users.addMember('devs', 'bob'), false);
+        assert.equal(await m.users.addMember('devs', 'alice'), true);
+        assert.equal(await m.users.addMember('ops', 'alice'), true);
+        assert.deepEqual(await m.users.listMembers('devs'), ['alice', 'bob']);
+        assert.deepEqual(await m.users.groupsOf('alice'), ['devs', 'ops']);
+        assert.deepEqual(await m.users.groupsOf('nobody'), []);
+
+        await assert.rejects(m.users.addMember('devs', 'nobody'), (error: unknown) => error instanceof UserNotFoundError && error.user === 'nobody');
+        await assert.rejects(m.users.addMember('nogroup', 'alice'), (error: unknown) => error instanceof GroupNotFoundError && error.group === 'nogroup');
+
+        assert.equal(await m.users.removeMember('devs', 'bob'), true);
+        assert.equal(await m.users.removeMember('devs', 'bob'), false);
+        assert.deepEqual(await m.users.listMembers('devs'), ['alice']);
+
+        // Deleting a user or a group removes its memberships.
+        assert.equal(await m.users.deleteUser('alice'), true);
+        assert.deepEqual(await m.users.listMembers('devs'), []);
+        await m.users.addMember('ops', 'bob');
+        assert.equal(await m.users.deleteGroup('ops'), true);
+        assert.equal(await m.users.deleteGroup('ops'), false);
+        assert.deepEqual(await m.users.groupsOf('bob'), []);
+        await m.users.createGroup({ name: 'ops', createdAt: 9 });
+        assert.deepEqual(await m.users.listMembers('ops'), [], 'recreated empty');
+      });
+    });
+
+    describe('role bindings', () => {
+      beforeEach(async () => {
+        for (const name of ['p', 'q']) await m.projects.ensureProject({ name, createdAt: 1, createdBy: 'admin', displayName: null });
+      });
+
+      it('adds and removes bindings idempotently, per project and cluster-wide', async () => {
+        const viewer: RoleBindingRecord = { project: 'p', role: 'registry-viewer', subjectKind: 'Group', subjectName: 'system:unauthenticated' };
+        assert.equal(await m.roleBindings.addBinding(viewer), true);
+        assert.equal(await m.roleBindings.addBinding(viewer), false);
+        const bindings: RoleBindingRecord[] = [
+          { project: 'p', role: 'registry-admin', subjectKind: 'User', subjectName: 'alice' },
+          { project: 'p', role: 'registry-admin', subjectKind: 'Group', subjectName: 'admins' },
+          { project: 'p', role: 'registry-editor', subjectKind: 'ServiceAccount', subjectName: 'p:ci' },
+          // The same subject name under each kind is three different bindings.
+          { project: 'p', role: 'registry-editor', subjectKind: 'User', subjectName: 'p:ci' },
+          { project: 'q', role: 'registry-viewer', subjectKind: 'User', subjectName: 'alice' },
+          { project: CLUSTER_SCOPE, role: 'cluster-admin', subjectKind: 'User', subjectName: 'alice' },
+        ];
+        for (const b of bindings) assert.equal(await m.roleBindings.addBinding(b), true);
+
+        assert.deepEqual(await m.roleBindings.listBindings('p'), [
+          bindings[1], bindings[0], bindings[2], bindings[3], viewer,
+        ]);
+        assert.deepEqual(await m.roleBindings.listBindings(CLUSTER_SCOPE), [bindings[5]]);
+        assert.deepEqual(await m.roleBindings.listBindings('none'), []);
+        assert.deepEqual(await m.roleBindings.listBindingsFor('User', 'alice'), [bindings[5], bindings[0], bindings[4]]);
+        assert.deepEqual(await m.roleBindings.listBindingsFor('ServiceAccount', 'p:ci'), [bindings[2]]);
+        assert.deepEqual(await m.roleBindings.listBindingsFor('Group', 'alice'), []);
+
+        assert.equal(await m.roleBindings.removeBinding(bindings[0] as RoleBindingRecord), true);
+        assert.equal(await m.roleBindings.removeBinding(bindings[0] as RoleBindingRecord), false);
+        assert.equal(await m.roleBindings.removeBinding({ ...viewer, subjectKind: 'User' }), false, 'every key column counts');
+        assert.equal((await m.roleBindings.listBindings('p')).length, 4);
+      });
+
+      it('refuses a binding in a project that does not exist', async () => {
+        await assert.rejects(
+          m.roleBindings.addBinding({ project: 'nope', role: 'registry-viewer', subjectKind: 'User', subjectName: 'alice' }),
+          (error: unknown) => error instanceof ProjectNotFoundError && error.project === 'nope',
+        );
+        assert.deepEqual(await m.roleBindings.listBindings('nope'), []);
+      });
+    });
+
+    function token(overrides: Partial<ServiceAccountTokenRecord> & Pick<ServiceAccountTokenRecord, 'id' | 'project' | 'account' | 'tokenHash'>): ServiceAccountTokenRecord {
+      return { createdAt: 100, expiresAt: null, revokedAt: null, lastUsedAt: null, ...overrides };
+    }
+
+    describe('service accounts', () => {
+      beforeEach(async () => {
+        await m.projects.ensureProject({ name: 'p', createdAt: 1, createdBy: 'admin', displayName: null });
+      });
+
+      it('creates, lists and deletes accounts; refuses an unknown project', async () => {
+        assert.equal(await m.serviceAccounts.createServiceAccount({ project: 'p', name: 'ci', createdAt: 2 }), true);
+        assert.equal(await m.serviceAccounts.createServiceAccount({ project: 'p', name: 'ci', createdAt: 3 }), false);
+        await m.serviceAccounts.createServiceAccount({ project: 'p', name: 'builder', createdAt: 4 });
+        assert.deepEqual(await m.serviceAccounts.getServiceAccount('p', 'ci'), { project: 'p', name: 'ci', createdAt: 2 });
+        assert.equal(await m.serviceAccounts.getServiceAccount('q', 'ci'), undefined);
+        assert.deepEqual((await m.serviceAccounts.listServiceAccounts('p')).map((a) => a.name), ['builder', 'ci']);
+        await assert.rejects(
+          m.serviceAccounts.createServiceAccount({ project: 'q', name: 'ci', createdAt: 2 }),
+          (error: unknown) => error instanceof ProjectNotFoundError && error.project === 'q',
+        );
+        assert.equal(await m.serviceAccounts.deleteServiceAccount('p', 'builder'), true);
+        assert.equal(await m.serviceAccounts.deleteServiceAccount('p', 'builder'), false);
+      });
+
+      it('stores tokens by hash, lists, marks use, revokes, and deletes them with the account', async () => {
+        await m.serviceAccounts.createServiceAccount({ project: 'p', name: 'ci', createdAt: 2 });
+        const first = token({ id: 'tok-1', project: 'p', account: 'ci', tokenHash: 'a'.repeat(64), createdAt: 100, expiresAt: 5 * 2 ** 32 });
+        const second = token({ id: 'tok-2', project: 'p', account: 'ci', tokenHash: 'b'.repeat(64), createdAt: 200 });
+        await m.serviceAccounts.createToken(second);
+        await m.serviceAccounts.createToken(first);
+        assert.deepEqual(await m.serviceAccounts.listTokens('p', 'ci'), [first, second], 'oldest first');
+        assert.deepEqual(await m.serviceAccounts.findTokenByHash('a'.repeat(64)), first);
+        assert.equal(await m.serviceAccounts.findTokenByHash('c'.repeat(64)), undefined);
+        await assert.rejects(m.serviceAccounts.createToken({ ...first, id: 'tok-3' }), 'the hash is unique');
+        await assert.rejects(
+          m.serviceAccounts.createToken(token({ id: 'tok-4', project: 'p', account: 'nobody', tokenHash: 'd'.repeat(64) })),
+          (error: unknown) => error instanceof ServiceAccountNotFoundError && error.account === 'nobody',
+        );
+
+        await m.serviceAccounts.markTokenUsed('tok-1', 300);
+        await m.serviceAccounts.markTokenUsed('tok-1', 250);
+        assert.equal((await m.serviceAccounts.findTokenByHash('a'.repeat(64)))?.lastUsedAt, 300, 'never moves back');
+
+        assert.equal(await m.serviceAccounts.revokeToken('tok-1', 400), true);
+        assert.equal(await m.serviceAccounts.revokeToken('tok-1', 500), false);
+        assert.equal(await m.serviceAccounts.revokeToken('nope', 500), false);
+        assert.equal((await m.serviceAccounts.findTokenByHash('a'.repeat(64)))?.revokedAt, 400, 'revoked tokens are still found, with the first revocation time');
+
+        assert.equal(await m.serviceAccounts.deleteServiceAccount('p', 'ci'), true);
+        assert.deepEqual(await m.serviceAccounts.listTokens('p', 'ci'), []);
+        assert.equal(await m.serviceAccounts.findTokenByHash('b'.repeat(64)), undefined);
+      });
+    });
+
+    describe('oauth tokens', () => {
+      function oauth(hash: string, overrides: Partial<OAuthTokenRecord> = {}): OAuthTokenRecord {
+        return {
+          hash,
+          kind: 'access',
+          userName: 'alice',
+          clientId: 'berth-cli',
+          scopes: 'user:full registry:pull',
+          createdAt: 10,
+          expiresAt: 1000,
+          revokedAt: null,
+          family: 'fam-1',
+          ...overrides,
+        };
+      }
+
+      it('puts once, finds by hash, and revokes one token, a family, or all of a user', async () => {
+        const access = oauth('h-access');
+        await m.oauthTokens.putToken(access);
+        await m.oauthTokens.putToken({ ...access, userName: 'mallory' });
+        assert.deepEqual(await m.oauthTokens.findTokenByHash('h-access'), access, 'the first put stays');
+        assert.equal(await m.oauthTokens.findTokenByHash('h-none'), undefined);
+        await m.oauthTokens.putToken(oauth('h-refresh-1', { kind: 'refresh', expiresAt: 9000 }));
+        await m.oauthTokens.putToken(oauth('h-refresh-2', { kind: 'refresh', expiresAt: 9000 }));
+        await m.oauthTokens.putToken(oauth('h-other-family', { family: 'fam-2', expiresAt: 2 * 2 ** 40 }));
+        await m.oauthTokens.putToken(oauth('h-bob', { userName: 'bob', family: 'fam-3' }));
+
+        assert.equal(await m.oauthTokens.revokeToken('h-refresh-1', 50), true);
+        assert.equal(await m.oauthTokens.revokeToken('h-refresh-1', 60), false);
+        assert.equal((await m.oauthTokens.findTokenByHash('h-refresh-1'))?.revokedAt, 50);
+        assert.equal((await m.oauthTokens.findTokenByHash('h-refresh-1'))?.kind, 'refresh');
+
+        assert.equal(await m.oauthTokens.revokeFamily('fam-1', 70), 2, 'the two not yet revoked');
+        assert.equal((await m.oauthTokens.findTokenByHash('h-refresh-1'))?.revokedAt, 50, 'earlier revocation stays');
+        assert.equal((await m.oauthTokens.findTokenByHash('h-access'))?.revokedAt, 70);
+        assert.equal((await m.oauthTokens.findTokenByHash('h-other-family'))?.revokedAt, null);
+
+        assert.equal(await m.oauthTokens.revokeAllForUser('alice', 80), 1);
+        assert.equal((await m.oauthTokens.findTokenByHash('h-other-family'))?.revokedAt, 80);
+        assert.equal((await m.oauthTokens.findTokenByHash('h-bob'))?.revokedAt, null);
+        assert.equal(await m.oauthTokens.revokeAllForUser('alice', 90), 0);
+      });
+
+      it('deletes expired tokens, revoked or not', async () => {
+        await m.oauthTokens.putToken(oauth('h1', { expiresAt: 100 }));
+        await m.oauthTokens.putToken(oauth('h2', { expiresAt: 200, revokedAt: 150 }));
+        await m.oauthTokens.putToken(oauth('h3', { expiresAt: 300 }));
+        assert.equal(await m.oauthTokens.deleteExpired(300), 2);
+        assert.equal(await m.oauthTokens.findTokenByHash('h1'), undefined);
+        assert.equal(await m.oauthTokens.findTokenByHash('h2'), undefined);
+        assert.ok(await m.oauthTokens.findTokenByHash('h3'));
+        assert.equal(await m.oauthTokens.deleteExpired(300), 0);
+      });
+    });
+
+    describe('signing keys', () => {
+      function key(kid: string, createdAt: number): SigningKeyRecord {
+        return {
+          kid,
+          algorithm: 'ES256',
+          publicJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', x: kid, y: kid }),
+          privateJwkEncrypted: `sealed-${kid}`,
+          createdAt,
+          retiredAt: null,
+        };
+      }
+
+      it('stores keys once, lists active keys newest first, and retires them', async () => {
+        assert.deepEqual(await m.signingKeys.listActiveKeys(), []);
+        assert.equal(await m.signingKeys.putKey(key('k1', 100)), true);
+        assert.equal(await m.signingKeys.putKey({ ...key('k1', 999), privateJwkEncrypted: 'other' }), false);
+        await m.signingKeys.putKey(key('k3', 300));
+        await m.signingKeys.putKey(key('k2', 200));
+        assert.deepEqual(await m.signingKeys.listActiveKeys(), [key('k3', 300), key('k2', 200), key('k1', 100)]);
+        assert.equal(await m.signingKeys.retireKey('k3', 400), true);
+        assert.equal(await m.signingKeys.retireKey('k3', 500), false);
+        assert.equal(await m.signingKeys.retireKey('none', 500), false);
+        assert.deepEqual((await m.signingKeys.listActiveKeys()).map((k) => k.kid), ['k2', 'k1']);
       });
     });
 
