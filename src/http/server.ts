@@ -25,20 +25,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     loggerInstance: options.logger as FastifyBaseLogger,
     // The onResponse hook below writes the one line per request; Fastify's own two are off.
     logController: new LogController({ disableRequestLogging: true }),
-    // Blob uploads and downloads can take minutes: no request timeout, generous keep-alive.
     routerOptions: { maxParamLength: 4096 },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     serverFactory: (handler) => {
-      // A large socket buffer lets blob downloads hand the kernel megabytes per write instead of 16 KiB.
-      const socketOptions = { highWaterMark: 4 * 1024 * 1024 };
       const server = (tls === undefined
-        ? createPlainServer(socketOptions, handler)
-        : createHttpsServer({ ...socketOptions, cert: tls.cert, key: tls.key }, handler)) as Server;
-      // Fastify applies its timeouts only to servers it creates itself.
+        ? createPlainServer(handler)
+        : createHttpsServer({ cert: tls.cert, key: tls.key }, handler)) as Server;
+      // Fastify applies its timeouts only to servers it creates itself. Blob transfers
+      // can take as long as they take (no request timeout), but a connection that
+      // sends or reads nothing for five minutes is dropped, so idle clients cannot
+      // pin sockets and upload files forever.
       server.keepAliveTimeout = 75_000;
       server.requestTimeout = 0;
       server.headersTimeout = 60_000;
+      server.timeout = 300_000;
       return server;
     },
   });

@@ -22,6 +22,8 @@ export function forEachChunk(source: ByteSource, onChunk: (chunk: Uint8Array) =>
   }
   return new Promise<void>((resolve, reject) => {
     let failed = false;
+    // The one chunk still being written: the source is paused while it is, so there is never more than one.
+    let outstanding: Promise<void> | undefined;
     const fail = (error: unknown) => {
       if (failed) return;
       failed = true;
@@ -36,15 +38,22 @@ export function forEachChunk(source: ByteSource, onChunk: (chunk: Uint8Array) =>
         fail(error);
         return;
       }
-      if (pending !== undefined) {
-        source.pause();
-        pending.then(() => { if (!failed) source.resume(); }, fail);
-        queue = queue.then(() => pending);
-      }
+      if (pending === undefined) return;
+      source.pause();
+      outstanding = pending;
+      pending.then(() => {
+        outstanding = undefined;
+        if (!failed) source.resume();
+      }, fail);
     };
-    let queue: Promise<void> = Promise.resolve();
     const onEnd = () => {
-      queue.then(() => { if (!failed) { cleanup(); resolve(); } }, fail);
+      const finish = () => {
+        if (failed) return;
+        cleanup();
+        resolve();
+      };
+      if (outstanding === undefined) finish();
+      else outstanding.then(finish, fail);
     };
     const onClose = () => {
       // 'close' without 'end': the client went away mid-body.

@@ -1,6 +1,6 @@
 import type { BlobDriver } from '../storage/blob-driver.ts';
 import { BlobNotFoundError } from '../storage/errors.ts';
-import type { ManifestRecord, ManifestReference, Metadata } from '../metadata/stores.ts';
+import type { ManifestRecord, ManifestReference, Metadata, MetadataStores } from '../metadata/stores.ts';
 import { digestOf, looksLikeDigest, parseDigest, type Digest } from '../oci/digest.ts';
 import { OciError } from '../oci/errors.ts';
 import { parseManifest, type ParsedManifest } from '../oci/manifest.ts';
@@ -67,7 +67,9 @@ export class ManifestService {
         throw new OciError('DIGEST_INVALID', `manifest has digest ${actual}, not ${reference.digest.value}`, { detail: { expected: reference.digest.value, actual } });
       }
     }
-    await this.#checkReferences(repository, parsed);
+    // A cheap first look, so that a manifest with missing blobs is refused before anything is written;
+    // the authoritative check runs again inside the transaction that records the manifest.
+    await this.#checkReferences(this.#metadata, repository, parsed);
 
     const key = blobKey(parseDigest(digest));
     if ((await this.#driver.stat(key)) === undefined) await this.#driver.putAll(key, bytes);
@@ -89,13 +91,14 @@ export class ManifestService {
     ];
     const tag = 'tag' in reference ? reference.tag : undefined;
     const created = await this.#metadata.withTransaction(async (tx) => {
+      await this.#checkReferences(tx, repository, parsed);
       await tx.repositories.ensureRepository(repository.name, repository.project, now);
       const existed = (await tx.manifests.getManifest(repository.name, digest)) !== undefined;
       await tx.manifests.putManifest(record, dedupe(references));
       if (tag !== undefined) await tx.tags.putTag(repository.name, tag, digest, now);
       return !existed;
     });
-    if (tag !== undefined) this.#caches.tags.set(RegistryCaches.key(repository.name, tag), digest);
+    if (tag !== undefined) this.#caches.forgetTag(RegistryCaches.key(repository.name, tag));
     return { digest, subjectDigest: record.subjectDigest, created };
   }
 
@@ -106,7 +109,7 @@ export class ManifestService {
   /** Resolves a tag or digest to the manifest record (no bytes). */
   async resolve(repository: RepositoryName, reference: ManifestReferenceText): Promise<ManifestRecord> {
     const digest = 'digest' in reference ? reference.digest.value : await this.#tagDigest(repository, reference.tag);
-    const cached = this.#caches.manifests.get(RegistryCaches.key(repository.name, digest));
+    const cached = this.#caches.manifest(RegistryCaches.key(repository.name, digest));
     if (cached !== undefined) return cached.record;
     const record = await this.#metadata.manifests.getManifest(repository.name, digest);
     if (record === undefined) throw unknownManifest(repository, reference);
@@ -116,8 +119,9 @@ export class ManifestService {
   async get(repository: RepositoryName, reference: ManifestReferenceText): Promise<StoredManifest> {
     const digest = 'digest' in reference ? reference.digest.value : await this.#tagDigest(repository, reference.tag);
     const cacheKey = RegistryCaches.key(repository.name, digest);
-    const cached = this.#caches.manifests.get(cacheKey);
+    const cached = this.#caches.manifest(cacheKey);
     if (cached !== undefined) return cached;
+    const token = this.#caches.readToken();
     const record = await this.#metadata.manifests.getManifest(repository.name, digest);
     if (record === undefined) throw unknownManifest(repository, reference);
     let bytes: Buffer;
@@ -128,7 +132,7 @@ export class ManifestService {
       throw error;
     }
     const stored = { record, bytes };
-    this.#caches.manifests.set(cacheKey, stored, bytes.byteLength);
+    this.#caches.fillManifest(cacheKey, stored, token);
     return stored;
   }
 
@@ -136,7 +140,7 @@ export class ManifestService {
   async delete(repository: RepositoryName, reference: ManifestReferenceText): Promise<void> {
     if ('tag' in reference) {
       const removed = await this.#metadata.tags.deleteTag(repository.name, reference.tag);
-      this.#caches.tags.delete(RegistryCaches.key(repository.name, reference.tag));
+      this.#caches.forgetTag(RegistryCaches.key(repository.name, reference.tag));
       if (!removed) throw unknownManifest(repository, reference);
       return;
     }
@@ -148,24 +152,29 @@ export class ManifestService {
       return onIt;
     });
     if (tags === undefined) throw unknownManifest(repository, reference);
-    for (const tag of tags) this.#caches.tags.delete(RegistryCaches.key(repository.name, tag));
-    this.#caches.manifests.delete(RegistryCaches.key(repository.name, digest));
+    for (const tag of tags) this.#caches.forgetTag(RegistryCaches.key(repository.name, tag));
+    this.#caches.forgetManifest(RegistryCaches.key(repository.name, digest));
   }
 
   async #tagDigest(repository: RepositoryName, tag: string): Promise<string> {
     const key = RegistryCaches.key(repository.name, tag);
-    const cached = this.#caches.tags.get(key);
+    const cached = this.#caches.tag(key);
     if (cached !== undefined) return cached;
+    const token = this.#caches.readToken();
     const digest = await this.#metadata.tags.getTag(repository.name, tag);
     if (digest === undefined) throw unknownManifest(repository, { tag });
-    this.#caches.tags.set(key, digest);
+    this.#caches.fillTag(key, digest, token);
     return digest;
   }
 
-  /** Every blob and child manifest the manifest names must already be in the repository. */
-  async #checkReferences(repository: RepositoryName, parsed: ParsedManifest): Promise<void> {
+  /**
+   * Every blob and child manifest the manifest names must be in the repository,
+   * with the size its descriptor states. Reads the stores, never the caches:
+   * this decides what gets recorded.
+   */
+  async #checkReferences(stores: MetadataStores, repository: RepositoryName, parsed: ParsedManifest): Promise<void> {
     for (const descriptor of parsed.requiredBlobs) {
-      const blob = await this.#blobs.stat(repository, parseDigest(descriptor.digest));
+      const blob = await stores.blobs.getRepositoryBlob(repository.name, descriptor.digest);
       if (blob === undefined) {
         throw new OciError('MANIFEST_BLOB_UNKNOWN', `blob ${descriptor.digest} is not in ${repository.name}: push it before the manifest`, { detail: { digest: descriptor.digest } });
       }
@@ -174,10 +183,12 @@ export class ManifestService {
       }
     }
     for (const child of parsed.manifests) {
-      const key = RegistryCaches.key(repository.name, child.digest);
-      const known = this.#caches.manifests.get(key) !== undefined || (await this.#metadata.manifests.getManifest(repository.name, child.digest)) !== undefined;
-      if (!known) {
+      const known = await stores.manifests.getManifest(repository.name, child.digest);
+      if (known === undefined) {
         throw new OciError('MANIFEST_BLOB_UNKNOWN', `manifest ${child.digest} is not in ${repository.name}: push every child manifest before the index`, { detail: { digest: child.digest } });
+      }
+      if (known.size !== child.size) {
+        throw new OciError('MANIFEST_INVALID', `descriptor of ${child.digest} says ${child.size} bytes but the manifest has ${known.size}`, { detail: { digest: child.digest } });
       }
     }
   }

@@ -7,7 +7,7 @@ import type { RepositoryName } from '../oci/names.ts';
 import type { Clock } from './clock.ts';
 import { RegistryCaches } from './registry-caches.ts';
 import { blobKey, isUploadId, uploadKey } from './storage-keys.ts';
-import { KeyedMutex } from './keyed-mutex.ts';
+import { SessionLocks } from './session-locks.ts';
 import { forEachChunk, type ByteSource } from './for-each-chunk.ts';
 
 export type { ByteSource } from './for-each-chunk.ts';
@@ -50,7 +50,7 @@ export class UploadService {
   readonly #caches: RegistryCaches;
   readonly #clock: Clock;
   readonly #live = new Map<string, LiveHash>();
-  readonly #locks = new KeyedMutex();
+  readonly #locks = new SessionLocks();
 
   constructor(deps: { metadata: Metadata; driver: BlobDriver; caches: RegistryCaches; clock: Clock }) {
     this.#metadata = deps.metadata;
@@ -78,9 +78,8 @@ export class UploadService {
   async append(repository: RepositoryName, id: string, body: ByteSource, range: ChunkRange | undefined): Promise<UploadState> {
     return this.#locks.run(id, async () => {
       await this.#record(repository, id);
-      const live = await this.#liveHash(id);
-      checkRange(range, live.size);
       const writer = await this.#driver.writer(uploadKey(id), { append: true });
+      const live = await this.#resume(id, writer, range);
       await this.#pump(id, live, writer, body);
       await writer.close();
       await this.#metadata.uploads.updateUpload(id, live.size, this.#clock());
@@ -96,9 +95,8 @@ export class UploadService {
   async complete(repository: RepositoryName, id: string, digest: Digest, body: ByteSource | undefined, range: ChunkRange | undefined): Promise<BlobRecord> {
     return this.#locks.run(id, async () => {
       await this.#record(repository, id);
-      const live = await this.#liveHash(id);
-      checkRange(range, live.size);
       let writer = await this.#driver.writer(uploadKey(id), { append: true });
+      const live = await this.#resume(id, writer, range);
       if (body !== undefined) await this.#pump(id, live, writer, body);
       let actual: string;
       if (digest.algorithm === 'sha256') {
@@ -128,20 +126,22 @@ export class UploadService {
    */
   async monolithic(repository: RepositoryName, digest: Digest, body: ByteSource): Promise<BlobRecord> {
     const session = await this.start(repository);
-    const hash = newHash(digest.algorithm);
-    const live: LiveHash = { hash, size: 0 };
-    const writer = await this.#driver.writer(uploadKey(session.id), { append: false });
-    await this.#pump(session.id, live, writer, body);
-    const actual = `${digest.algorithm}:${hash.digest('hex')}`;
-    if (actual !== digest.value) {
-      await writer.cancel();
-      await this.#metadata.uploads.deleteUpload(session.id);
-      throw new OciError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${digest.value}`, { detail: { expected: digest.value, actual } });
-    }
-    await writer.commit(blobKey(digest));
-    const blob: BlobRecord = { digest: digest.value, size: live.size };
-    await this.#recordBlob(repository, blob, session.id);
-    return blob;
+    return this.#locks.run(session.id, async () => {
+      const hash = newHash(digest.algorithm);
+      const live: LiveHash = { hash, size: 0 };
+      const writer = await this.#driver.writer(uploadKey(session.id), { append: false });
+      await this.#pump(session.id, live, writer, body);
+      const actual = `${digest.algorithm}:${hash.digest('hex')}`;
+      if (actual !== digest.value) {
+        await writer.cancel();
+        await this.#metadata.uploads.deleteUpload(session.id);
+        throw new OciError('DIGEST_INVALID', `uploaded content has digest ${actual}, not ${digest.value}`, { detail: { expected: digest.value, actual } });
+      }
+      await writer.commit(blobKey(digest));
+      const blob: BlobRecord = { digest: digest.value, size: live.size };
+      await this.#recordBlob(repository, blob, session.id);
+      return blob;
+    });
   }
 
   /** Cancels a session (DELETE) and removes what it received. */
@@ -166,21 +166,27 @@ export class UploadService {
       await tx.repositories.ensureRepository(repository.name, repository.project, now);
       await tx.blobs.linkBlob(repository.name, digest.value, now);
     });
-    this.#caches.repositoryBlobs.set(RegistryCaches.key(repository.name, digest.value), blob);
+    this.#caches.forgetRepositoryBlob(RegistryCaches.key(repository.name, digest.value));
     return blob;
   }
 
   /** Removes sessions nobody touched since `before` (abandoned pushes); returns how many. */
   async expire(before: number, limit = 500): Promise<number> {
     const stale = await this.#metadata.uploads.listStaleUploads(before, limit);
+    let expired = 0;
     for (const upload of stale) {
+      // A session in use right now is not abandoned, whatever its last update said.
+      if (this.#locks.isBusy(upload.id)) continue;
       await this.#locks.run(upload.id, async () => {
+        const current = await this.#metadata.uploads.getUpload(upload.id);
+        if (current === undefined || current.updatedAt >= before) return;
         this.#live.delete(upload.id);
         await this.#driver.delete(uploadKey(upload.id));
         await this.#metadata.uploads.deleteUpload(upload.id);
+        expired++;
       });
     }
-    return stale.length;
+    return expired;
   }
 
   async #record(repository: RepositoryName, id: string): Promise<UploadRecord> {
@@ -199,12 +205,27 @@ export class UploadService {
       await tx.blobs.linkBlob(repository.name, blob.digest, now);
       await tx.uploads.deleteUpload(uploadId);
     });
-    this.#caches.repositoryBlobs.set(RegistryCaches.key(repository.name, blob.digest), blob);
+    this.#caches.forgetRepositoryBlob(RegistryCaches.key(repository.name, blob.digest));
   }
 
-  /** The live hash of a session, rebuilt from the stored bytes when this process does not have it or it is stale. */
-  async #liveHash(id: string): Promise<LiveHash> {
-    const stored = (await this.#driver.partSize(uploadKey(id))) ?? 0;
+  /**
+   * The live hash for continuing a session through `writer`, checked against
+   * the chunk's range; the writer is closed if the chunk is refused. The
+   * writer's size is the stored size, so no separate stat is needed per chunk.
+   */
+  async #resume(id: string, writer: BlobWriter, range: ChunkRange | undefined): Promise<LiveHash> {
+    try {
+      const live = await this.#liveHash(id, writer.size);
+      checkRange(range, live.size);
+      return live;
+    } catch (error) {
+      await writer.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The live hash of a session holding `stored` bytes, rebuilt from them when this process does not have it or it is stale. */
+  async #liveHash(id: string, stored: number): Promise<LiveHash> {
     const live = this.#live.get(id);
     if (live !== undefined && live.size === stored) return live;
     const hash = newHash('sha256');

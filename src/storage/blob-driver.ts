@@ -24,6 +24,15 @@ export interface BlobDriver {
    */
   createReadStream(key: string, range?: ByteRange): Promise<Readable>;
 
+  /**
+   * Opens a committed object for positional reads into buffers the caller
+   * owns. Only called when `capabilities.positionalRead` is true; other drivers
+   * serve reads through `createReadStream` alone. Throws `BlobNotFoundError`
+   * when absent. Like a read stream, an open reader keeps reading the bytes it
+   * opened when the object is deleted or replaced meanwhile.
+   */
+  openReader?(key: string): Promise<BlobReader>;
+
   /** Reads a whole (small) committed object into memory. Throws `BlobNotFoundError`. */
   readAll(key: string): Promise<Buffer>;
 
@@ -73,6 +82,28 @@ export interface BlobDriver {
 export interface DriverCapabilities {
   /** The driver can hand out `redirectUrl`s. */
   readonly redirect: boolean;
+  /**
+   * The driver implements `openReader`. A download can then reuse a few
+   * buffers for every chunk, where a Readable must hand out a new buffer per
+   * chunk (allocation, page faults and garbage collection per MiB served).
+   * Absent means false.
+   */
+  readonly positionalRead?: boolean;
+}
+
+/** A committed object opened for positional reads (see `BlobDriver.openReader`). */
+export interface BlobReader {
+  /** Size of the object as opened. */
+  readonly size: number;
+  /**
+   * Reads up to `length` bytes starting at byte `position` of the object into
+   * `buffer` from its start, and resolves with the number read: fewer than
+   * `length` only at the end of the object, 0 at or past it. The driver does not
+   * keep `buffer` after the promise settles, so the caller may reuse it.
+   */
+  read(buffer: Uint8Array, length: number, position: number): Promise<number>;
+  /** Releases the reader. Safe to call more than once; reads after it reject. */
+  close(): Promise<void>;
 }
 
 export interface BlobStat {

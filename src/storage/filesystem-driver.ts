@@ -5,7 +5,7 @@ import type { Dirent, WriteStream } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { BlobDriver, BlobStat, BlobWriter, ByteRange, DriverCapabilities } from './blob-driver.ts';
+import type { BlobDriver, BlobReader, BlobStat, BlobWriter, ByteRange, DriverCapabilities } from './blob-driver.ts';
 import {
   BlobNotFoundError,
   InvalidKeyError,
@@ -16,8 +16,8 @@ import {
 } from './errors.ts';
 
 /**
- * Stream buffer size for reads and writes. Blobs are up to hundreds of MiB;
- * 1 MiB chunks keep syscalls and per-chunk overhead (hashing, socket writes) low.
+ * Stream buffer size for read streams and part writes. Blobs are up to hundreds
+ * of MiB; large chunks keep syscalls and per-chunk overhead low.
  */
 const STREAM_CHUNK = 4 * 1024 * 1024;
 /** How many written bytes start a background fsync, so the final one at commit has little left to do. */
@@ -51,7 +51,7 @@ export interface FilesystemDriverOptions {
  */
 export class FilesystemDriver implements BlobDriver {
   readonly name = 'filesystem';
-  readonly capabilities: DriverCapabilities = { redirect: false };
+  readonly capabilities: DriverCapabilities = { redirect: false, positionalRead: true };
   readonly #root: string;
   readonly #objects: string;
   readonly #parts: string;
@@ -68,6 +68,11 @@ export class FilesystemDriver implements BlobDriver {
 
   async createReadStream(key: string, range?: ByteRange): Promise<Readable> {
     return openReadStream(key, this.#objectPath(key), range);
+  }
+
+  async openReader(key: string): Promise<BlobReader> {
+    const { handle, size } = await openObjectFile(key, this.#objectPath(key));
+    return new FilesystemReader(handle, size);
   }
 
   async readAll(key: string): Promise<Buffer> {
@@ -198,17 +203,19 @@ export class FilesystemDriver implements BlobDriver {
   }
 
   /**
-   * Opens a file for writing, creating its directory. Retried when the directory
+   * Opens a file for writing, creating its directory when missing. Open comes
+   * first because the directory usually exists (every PATCH of an upload reopens
+   * its part), which saves a mkdir per request. Retried when the directory
    * disappears between mkdir and open, because empty directories are pruned.
    */
   async #createFile(file: string, flags: string, durableDirs: boolean): Promise<FileHandle> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await ensureDir(path.dirname(file), this.#root, durableDirs);
         return await open(file, flags);
       } catch (error) {
         if (!isCode(error, 'ENOENT') || attempt >= CREATE_ATTEMPTS) throw error;
       }
+      await ensureDir(path.dirname(file), this.#root, durableDirs);
     }
   }
 
@@ -250,8 +257,6 @@ class FilesystemWriter implements BlobWriter {
   readonly #stream: WriteStream;
   #state: WriterState = 'open';
   #failure: Error | undefined;
-  /** Bytes written since writeback was last started. */
-  #unsynced = 0;
   /** A background fsync in flight, if any. */
   #writeback: Promise<void> | undefined;
 
@@ -275,9 +280,11 @@ class FilesystemWriter implements BlobWriter {
   write(chunk: Uint8Array): Promise<void> | undefined {
     this.#assertOpen('write');
     if (this.#failure) throw this.#failure;
+    const before = this.#size;
     this.#size += chunk.byteLength;
-    this.#unsynced += chunk.byteLength;
-    if (this.#unsynced >= WRITEBACK_BYTES) this.#startWriteback();
+    // Keyed on the part's total size, not on this writer's bytes, so that an upload
+    // sent as many small PATCHes gets the same periodic writeback as a monolithic one.
+    if (Math.floor(before / WRITEBACK_BYTES) !== Math.floor(this.#size / WRITEBACK_BYTES)) this.#startWriteback();
     if (this.#stream.write(chunk)) return undefined;
     return waitForDrain(this.#stream).then(() => {
       if (this.#failure) throw this.#failure;
@@ -288,9 +295,6 @@ class FilesystemWriter implements BlobWriter {
     if (this.#state !== 'open') return;
     this.#state = 'closed';
     await this.#finish();
-    // The bytes will be fsynced at commit; starting their writeback now lets the
-    // disk work while the client sends the next chunk, so that fsync is short.
-    this.#startWriteback();
   }
 
   /**
@@ -298,7 +302,6 @@ class FilesystemWriter implements BlobWriter {
    * only: its errors are ignored, because commit's own fsync reports them.
    */
   #startWriteback(): void {
-    this.#unsynced = 0;
     if (this.#writeback !== undefined) return;
     this.#writeback = this.#part.sync().catch(ignore).finally(() => {
       this.#writeback = undefined;
@@ -348,7 +351,37 @@ class FilesystemWriter implements BlobWriter {
   }
 }
 
-async function openReadStream(key: string, file: string, range: ByteRange | undefined): Promise<Readable> {
+/** Positional reads on an open object file; the descriptor pins the bytes it opened. */
+class FilesystemReader implements BlobReader {
+  readonly size: number;
+  readonly #handle: FileHandle;
+  #closed: Promise<void> | undefined;
+
+  constructor(handle: FileHandle, size: number) {
+    this.#handle = handle;
+    this.size = size;
+  }
+
+  async read(buffer: Uint8Array, length: number, position: number): Promise<number> {
+    if (this.#closed !== undefined) throw new StorageError('reader was closed');
+    // One pread can return short (signals, large requests); callers rely on short meaning end.
+    let total = 0;
+    while (total < length) {
+      const { bytesRead } = await this.#handle.read(buffer, total, length - total, position + total);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+    }
+    return total;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#handle.close();
+    return this.#closed;
+  }
+}
+
+/** Opens an object (or part) file for reading; a directory (a key that only prefixes others) is not an object. */
+async function openObjectFile(key: string, file: string): Promise<{ handle: FileHandle; size: number }> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -357,10 +390,20 @@ async function openReadStream(key: string, file: string, range: ByteRange | unde
     throw error;
   }
   try {
+    // fstat, not stat: it describes the file this descriptor reads, whatever the path names now.
     const info = await handle.stat();
-    // open(2) succeeds on a directory; a key that is only a prefix of other keys is not an object.
     if (!info.isFile()) throw new BlobNotFoundError(key);
-    const bounds = resolveRange(key, info.size, range);
+    return { handle, size: info.size };
+  } catch (error) {
+    await handle.close().catch(ignore);
+    throw error;
+  }
+}
+
+async function openReadStream(key: string, file: string, range: ByteRange | undefined): Promise<Readable> {
+  const { handle, size } = await openObjectFile(key, file);
+  try {
+    const bounds = resolveRange(key, size, range);
     if (bounds === undefined) {
       await handle.close();
       return Readable.from([], { objectMode: false });

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { BlobDriver, BlobStat, BlobWriter, ByteRange, DriverCapabilities } from './blob-driver.ts';
+import type { BlobDriver, BlobReader, BlobStat, BlobWriter, ByteRange, DriverCapabilities } from './blob-driver.ts';
 import { BlobNotFoundError, RangeNotSatisfiableError, StorageError, validateKey, validatePrefix } from './errors.ts';
 
 /** Chunk size of read streams, so consumers see several chunks as they would from a real driver. */
@@ -24,7 +24,7 @@ interface Part {
  */
 export class MemoryDriver implements BlobDriver {
   readonly name = 'memory';
-  readonly capabilities: DriverCapabilities = { redirect: false };
+  readonly capabilities: DriverCapabilities = { redirect: false, positionalRead: true };
   readonly #objects = new Map<string, StoredObject>();
   readonly #parts = new Map<string, Part>();
 
@@ -43,6 +43,12 @@ export class MemoryDriver implements BlobDriver {
       throw new RangeNotSatisfiableError(key, data.byteLength);
     }
     return streamOf(data.subarray(start, Math.min(end, data.byteLength - 1) + 1));
+  }
+
+  async openReader(key: string): Promise<BlobReader> {
+    const object = this.#objects.get(validateKey(key));
+    if (!object) throw new BlobNotFoundError(key);
+    return new MemoryReader(object.data);
   }
 
   async readAll(key: string): Promise<Buffer> {
@@ -91,6 +97,33 @@ export class MemoryDriver implements BlobDriver {
     for (const key of [...this.#objects.keys()]) {
       if (key.startsWith(prefix)) yield key;
     }
+  }
+}
+
+/** Reads from the stored buffer itself, which is never mutated, so deleting the object does not disturb it. */
+class MemoryReader implements BlobReader {
+  readonly size: number;
+  readonly #data: Buffer;
+  #closed = false;
+
+  constructor(data: Buffer) {
+    this.#data = data;
+    this.size = data.byteLength;
+  }
+
+  async read(buffer: Uint8Array, length: number, position: number): Promise<number> {
+    if (this.#closed) throw new StorageError('reader was closed');
+    if (!Number.isSafeInteger(position) || position < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new StorageError(`invalid read of ${length} bytes at ${position}`);
+    }
+    const end = Math.min(position + Math.min(length, buffer.byteLength), this.#data.byteLength);
+    if (end <= position) return 0;
+    buffer.set(this.#data.subarray(position, end));
+    return end - position;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
   }
 }
 

@@ -3,7 +3,7 @@ import { parseDigest } from '../../oci/digest.ts';
 import { MEDIA_TYPES } from '../../oci/media-types.ts';
 import type { Registry } from '../../registry/registry.ts';
 import type { NamePage } from '../../registry/listing-service.ts';
-import { pageSize, queryParam, requireRepository, v2Context } from './request-context.ts';
+import { echoName, pageSize, queryParam, requireRepository, v2Context } from './request-context.ts';
 
 export interface ListingLimits {
   readonly maxTagsPage: number;
@@ -19,11 +19,12 @@ function linkNext(reply: FastifyReply, path: string, limit: number, page: NamePa
 export function listingHandlers(registry: Registry, limits: ListingLimits, canPull: (request: FastifyRequest, repository: string) => Promise<boolean>) {
   return {
     async tags(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-      const repository = requireRepository(v2Context(request));
+      const context = v2Context(request);
+      const repository = requireRepository(context);
       const limit = pageSize(request, limits.maxTagsPage);
       const page = limit === 0 ? { names: [] } : await registry.listing.tags(repository, limit, queryParam(request, 'last'));
-      linkNext(reply, `/v2/${repository.name}/tags/list`, limit, page);
-      return reply.code(200).send({ name: repository.name, tags: page.names });
+      linkNext(reply, `/v2/${echoName(context)}/tags/list`, limit, page);
+      return reply.code(200).send({ name: echoName(context), tags: page.names });
     },
 
     async catalog(request: FastifyRequest, reply: FastifyReply): Promise<void> {

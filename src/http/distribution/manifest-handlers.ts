@@ -3,7 +3,7 @@ import type { ManifestRecord } from '../../metadata/stores.ts';
 import { OciError } from '../../oci/errors.ts';
 import { parseReference } from '../../registry/manifest-service.ts';
 import type { Registry } from '../../registry/registry.ts';
-import { requireRepository, v2Context } from './request-context.ts';
+import { echoName, requireRepository, v2Context } from './request-context.ts';
 import { readBody } from './read-body.ts';
 
 function manifestHeaders(record: ManifestRecord): Record<string, string> {
@@ -48,7 +48,7 @@ export function manifestHandlers(registry: Registry) {
       context.log.digest = result.digest;
       context.log.bytes = bytes.byteLength;
       reply.code(201).headers({
-        location: `/v2/${repository.name}/manifests/${result.digest}`,
+        location: `/v2/${echoName(context)}/manifests/${result.digest}`,
         'docker-content-digest': result.digest,
         'content-length': '0',
       });

@@ -18,6 +18,37 @@ export interface DistributionPluginOptions {
 
 const API_VERSION_HEADER = { 'docker-distribution-api-version': 'registry/2.0' } as const;
 
+function isClientAbort(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || error.message === 'aborted';
+}
+
+/**
+ * Route parts that are not names arrive percent-encoded from some clients
+ * (`sha256%3A...`); names are left encoded, so that `%2F` can never make a
+ * second path component and fails the name grammar instead.
+ */
+function decodeRoute(route: V2Route): V2Route {
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new OciError('UNSUPPORTED', `malformed percent-encoding in ${JSON.stringify(part.slice(0, 100))}`, { status: 400 });
+    }
+  };
+  switch (route.kind) {
+    case 'upload':
+      return { ...route, id: decode(route.id) };
+    case 'blob':
+    case 'referrers':
+      return { ...route, digest: decode(route.digest) };
+    case 'manifest':
+      return { ...route, reference: decode(route.reference) };
+    default:
+      return route;
+  }
+}
+
 /** The verb the authorizer is asked about for a route and method. */
 function verbOf(route: V2Route, method: string): RegistryVerb {
   if (route.kind === 'catalog') return 'catalog';
@@ -35,6 +66,7 @@ function renderError(reply: FastifyReply, error: OciError): FastifyReply {
 /** Errors that are not the registry's own (a client that hung up, a Fastify parser error) in OCI form. */
 function toOciError(error: FastifyError | Error): OciError {
   if (error instanceof OciError) return error;
+  if (isClientAbort(error)) return new OciError('BLOB_UPLOAD_INVALID', 'the client closed the connection before the body was complete');
   const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status === 413) return new OciError('SIZE_INVALID', error.message, { status });
   if (status >= 400 && status < 500) return new OciError('UNSUPPORTED', error.message, { status });
@@ -70,8 +102,10 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
       reply.header('allow', ROUTE_METHODS[route.kind].join(', '));
       throw new OciError('UNSUPPORTED', `${request.method} is not supported on this endpoint`);
     }
-    const repository: RepositoryName | undefined = 'name' in route ? parseRepositoryName(route.name) : undefined;
-    const context: V2Context = { route, repository, principal: ANONYMOUS, mountSourceReadable: false, log: {} };
+    const decoded = decodeRoute(route);
+    const repository: RepositoryName | undefined = 'name' in decoded ? parseRepositoryName(decoded.name) : undefined;
+    const requestedName = 'name' in decoded ? decoded.name : undefined;
+    const context: V2Context = { route: decoded, repository, requestedName, principal: ANONYMOUS, mountSourceReadable: false, log: {} };
     request.v2 = context;
   });
 
@@ -86,12 +120,14 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
       throw new OciError('DENIED', `${context.principal.name} may not ${verb} ${repository?.name ?? 'the catalog'}`);
     }
     const from = context.route.kind === 'uploads' ? queryParam(request, 'from') : undefined;
-    if (from !== undefined) context.mountSourceReadable = await canPull(request, from);
+    // A source that is not a valid name is one we cannot mount from: the spec's answer is a normal session.
+    if (from !== undefined) context.mountSourceReadable = await canPull(request, from).catch(() => false);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const oci = toOciError(error);
     if (oci.status >= 500) request.log.error({ err: error }, 'request failed');
+    else if (isClientAbort(error)) request.log.info({ reason: error.message }, 'client went away');
     // A HEAD answer carries no body: the status and headers are the whole answer.
     if (request.method === 'HEAD') return reply.code(oci.status).headers(API_VERSION_HEADER).send();
     return renderError(reply, oci);

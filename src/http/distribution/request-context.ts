@@ -9,6 +9,12 @@ export interface V2Context {
   readonly route: V2Route;
   /** The validated, normalised repository of the route, when it has one. */
   readonly repository: RepositoryName | undefined;
+  /**
+   * The repository name as the client wrote it (`alpine` rather than
+   * `library/alpine`), echoed in Location, Link and listings so that clients
+   * follow URLs in the namespace their credentials were scoped to.
+   */
+  readonly requestedName: string | undefined;
   readonly principal: Principal;
   /** For a mount request: whether the principal may pull from the source repository. */
   mountSourceReadable: boolean;
@@ -25,6 +31,11 @@ declare module 'fastify' {
 export function v2Context(request: FastifyRequest): V2Context {
   if (request.v2 === null) throw new OciError('UNKNOWN', 'request reached a /v2 handler without its context');
   return request.v2;
+}
+
+/** The name to echo back to the client (see `V2Context.requestedName`). */
+export function echoName(context: V2Context): string {
+  return context.requestedName ?? requireRepository(context).name;
 }
 
 export function requireRepository(context: V2Context): RepositoryName {

@@ -1,23 +1,19 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseDigest } from '../../oci/digest.ts';
 import { OciError } from '../../oci/errors.ts';
-import { parseRepositoryName, type RepositoryName } from '../../oci/names.ts';
+import { parseRepositoryName } from '../../oci/names.ts';
 import type { Registry } from '../../registry/registry.ts';
-import type { UploadState } from '../../registry/upload-service.ts';
+import type { ChunkRange, UploadState } from '../../registry/upload-service.ts';
 import { parseContentRange, uploadRangeHeader } from './http-ranges.ts';
-import { hasBody, queryParam, requireRepository, v2Context } from './request-context.ts';
+import { echoName, hasBody, queryParam, requireRepository, v2Context } from './request-context.ts';
 
-function uploadLocation(state: UploadState): string {
-  return `/v2/${state.repository}/blobs/uploads/${state.id}`;
+function uploadLocation(name: string, state: UploadState): string {
+  return `/v2/${name}/blobs/uploads/${state.id}`;
 }
 
-function blobLocation(repository: RepositoryName, digest: string): string {
-  return `/v2/${repository.name}/blobs/${digest}`;
-}
-
-function sendSession(reply: FastifyReply, state: UploadState, status: number): FastifyReply {
+function sendSession(reply: FastifyReply, name: string, state: UploadState, status: number): FastifyReply {
   return reply.code(status).headers({
-    location: uploadLocation(state),
+    location: uploadLocation(name, state),
     range: uploadRangeHeader(state.size),
     'docker-upload-uuid': state.id,
     'oci-chunk-min-length': '0',
@@ -25,12 +21,22 @@ function sendSession(reply: FastifyReply, state: UploadState, status: number): F
   }).send();
 }
 
-function sendCreated(reply: FastifyReply, repository: RepositoryName, digest: string): FastifyReply {
+function sendCreated(reply: FastifyReply, name: string, digest: string): FastifyReply {
   return reply.code(201).headers({
-    location: blobLocation(repository, digest),
+    location: `/v2/${name}/blobs/${digest}`,
     'docker-content-digest': digest,
     'content-length': '0',
   }).send();
+}
+
+/** A chunk must carry exactly the bytes its Content-Range names (as Distribution checks), or nothing is taken. */
+function checkChunkLength(request: FastifyRequest, range: ChunkRange | undefined): void {
+  const length = request.headers['content-length'];
+  if (range === undefined || length === undefined) return;
+  const expected = range.end - range.start + 1;
+  if (Number(length) !== expected) {
+    throw new OciError('SIZE_INVALID', `Content-Range ${range.start}-${range.end} names ${expected} bytes but Content-Length is ${length}`);
+  }
 }
 
 export function uploadHandlers(registry: Registry) {
@@ -45,41 +51,43 @@ export function uploadHandlers(registry: Registry) {
       if (mount !== undefined && from !== undefined) {
         const digest = parseDigest(mount);
         context.log.digest = digest.value;
-        const source = parseRepositoryName(from);
-        // Without pull on the source the spec's answer is an ordinary session, not an error.
-        const blob = context.mountSourceReadable ? await registry.uploads.mount(repository, digest, source) : undefined;
-        if (blob !== undefined) return sendCreated(reply, repository, blob.digest);
-        return sendSession(reply, await registry.uploads.start(repository), 202);
+        // Without pull on the source (or with a source that is no valid name) the spec's answer
+        // is an ordinary session, not an error.
+        const blob = context.mountSourceReadable ? await registry.uploads.mount(repository, digest, parseRepositoryName(from)) : undefined;
+        if (blob !== undefined) return sendCreated(reply, echoName(context), blob.digest);
+        return sendSession(reply, echoName(context), await registry.uploads.start(repository), 202);
       }
       if (digestText !== undefined) {
         const digest = parseDigest(digestText);
         context.log.digest = digest.value;
         const blob = await registry.uploads.monolithic(repository, digest, request.raw);
         context.log.bytes = blob.size;
-        return sendCreated(reply, repository, blob.digest);
+        return sendCreated(reply, echoName(context), blob.digest);
       }
-      return sendSession(reply, await registry.uploads.start(repository), 202);
+      return sendSession(reply, echoName(context), await registry.uploads.start(repository), 202);
     },
 
     async status(request: FastifyRequest, reply: FastifyReply, id: string): Promise<void> {
-      const repository = requireRepository(v2Context(request));
-      return sendSession(reply, await registry.uploads.status(repository, id), 204);
+      const context = v2Context(request);
+      const repository = requireRepository(context);
+      return sendSession(reply, echoName(context), await registry.uploads.status(repository, id), 204);
     },
 
     async patch(request: FastifyRequest, reply: FastifyReply, id: string): Promise<void> {
       const context = v2Context(request);
       const repository = requireRepository(context);
       const range = parseContentRange(request.headers['content-range']);
+      checkChunkLength(request, range);
       const before = range?.start;
       try {
         const state = await registry.uploads.append(repository, id, request.raw, range);
         context.log.bytes = state.size - (before ?? 0);
-        return sendSession(reply, state, 202);
+        return sendSession(reply, echoName(context), state, 202);
       } catch (error) {
         if (error instanceof OciError && error.code === 'RANGE_INVALID') {
           // Tell the client where the upload stands so it can resume from there.
           const state = await registry.uploads.status(repository, id);
-          reply.header('range', uploadRangeHeader(state.size)).header('location', uploadLocation(state));
+          reply.header('range', uploadRangeHeader(state.size)).header('location', uploadLocation(echoName(context), state));
         }
         throw error;
       }
@@ -94,9 +102,11 @@ export function uploadHandlers(registry: Registry) {
       const digest = parseDigest(digestText);
       context.log.digest = digest.value;
       const body = hasBody(request) ? request.raw : undefined;
-      const blob = await registry.uploads.complete(repository, id, digest, body, parseContentRange(request.headers['content-range']));
+      const range = parseContentRange(request.headers['content-range']);
+      checkChunkLength(request, range);
+      const blob = await registry.uploads.complete(repository, id, digest, body, range);
       context.log.bytes = blob.size;
-      return sendCreated(reply, repository, blob.digest);
+      return sendCreated(reply, echoName(context), blob.digest);
     },
 
     async cancel(request: FastifyRequest, reply: FastifyReply, id: string): Promise<void> {

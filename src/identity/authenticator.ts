@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+import { ANONYMOUS, type Principal } from '../authz/authorizer.ts';
+import { serviceAccountPrincipal, userPrincipal } from '../authz/principals.ts';
+import { parseServiceAccountName } from '../authz/roles.ts';
+import type { Metadata } from '../metadata/stores.ts';
+import type { Clock } from '../registry/clock.ts';
+import { LruCache } from '../registry/lru-cache.ts';
+import type { LoginRateLimiter } from './login-rate-limiter.ts';
+import { verifyPassword } from './passwords.ts';
+import { RegistryTokenError, type RegistryTokens, type VerifiedRegistryToken } from './registry-tokens.ts';
+import { hashSecret, secretKind } from './secret-tokens.ts';
+
+export type AuthenticationMethod = 'anonymous' | 'password' | 'access-token' | 'serviceaccount-token' | 'registry-token';
+
+/** Who a request comes from, and how it proved it. */
+export interface Authentication {
+  readonly principal: Principal;
+  readonly method: AuthenticationMethod;
+  /** For a registry token: exactly what the token grants (it, not the bindings, decides /v2 access). */
+  readonly registryToken?: VerifiedRegistryToken;
+}
+
+export type AuthenticationFailure = 'invalid-credentials' | 'rate-limited' | 'invalid-token' | 'expired-token' | 'malformed';
+
+/** Credentials were presented and are not valid. Rendered as 401 (429 when rate-limited) by each API surface. */
+export class AuthenticationError extends Error {
+  override readonly name = 'AuthenticationError';
+  readonly reason: AuthenticationFailure;
+  readonly retryAfterSeconds: number | undefined;
+  constructor(reason: AuthenticationFailure, message: string, retryAfterSeconds?: number) {
+    super(message);
+    this.reason = reason;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export const ANONYMOUS_AUTHENTICATION: Authentication = { principal: ANONYMOUS, method: 'anonymous' };
+
+/** How long a verified password is remembered, so repeated Basic requests do not pay bcrypt each time. */
+const PASSWORD_CACHE_MS = 60_000;
+/** How long a user's group memberships are reused before being read again. */
+const GROUPS_CACHE_MS = 5_000;
+
+/**
+ * Turns what a request presents (an Authorization header, or a user name and
+ * secret sent to the token endpoint) into an authenticated principal.
+ *
+ * Secrets accepted: a user's password, an OAuth access token issued by the
+ * built-in OAuth server, a service-account token (each recognised by its
+ * prefix and looked up by hash), and, in a Bearer header, a registry token.
+ * Every failure is counted by the rate limiter per user name and per address.
+ */
+export class Authenticator {
+  readonly #metadata: Metadata;
+  readonly #tokens: RegistryTokens;
+  readonly #limiter: LoginRateLimiter;
+  readonly #clock: Clock;
+  readonly #passwords = new LruCache<string, { principal: Principal; until: number }>({ maxEntries: 10_000 });
+  readonly #groups = new LruCache<string, { groups: string[]; until: number }>({ maxEntries: 10_000 });
+
+  constructor(deps: { metadata: Metadata; tokens: RegistryTokens; limiter: LoginRateLimiter; clock: Clock }) {
+    this.#metadata = deps.metadata;
+    this.#tokens = deps.tokens;
+    this.#limiter = deps.limiter;
+    this.#clock = deps.clock;
+  }
+
+  /**
+   * Authenticates an `Authorization` header: none (anonymous), `Basic`
+   * (user name and secret) or `Bearer` (a registry token, or an OAuth access token).
+   */
+  async fromHeader(header: string | undefined, address: string): Promise<Authentication> {
+    if (header === undefined || header.trim() === '') return ANONYMOUS_AUTHENTICATION;
+    const space = header.indexOf(' ');
+    const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
+    const value = space === -1 ? '' : header.slice(space + 1).trim();
+    if (scheme === 'basic') {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon === -1) throw new AuthenticationError('malformed', 'Basic credentials must be user:secret');
+      return this.checkCredentials(decoded.slice(0, colon), decoded.slice(colon + 1), address);
+    }
+    if (scheme === 'bearer') {
+      if (secretKind(value) === 'accessToken') return this.#accessToken(value, address);
+      return this.#registryToken(value);
+    }
+    throw new AuthenticationError('malformed', `unsupported authorization scheme ${JSON.stringify(scheme.slice(0, 20))}`);
+  }
+
+  /** Checks a user name and secret (password, access token or service-account token). */
+  async checkCredentials(user: string, secret: string, address: string): Promise<Authentication> {
+    if (this.#limiter.isLimited(user, address)) {
+      throw new AuthenticationError('rate-limited', 'too many failed logins: try again later', this.#limiter.retryAfterSeconds(user, address));
+    }
+    try {
+      switch (secretKind(secret)) {
+        case 'serviceAccount':
+          return await this.#serviceAccountToken(secret);
+        case 'accessToken':
+          return await this.#accessToken(secret, address);
+        case 'refreshToken':
+          throw new AuthenticationError('invalid-credentials', 'a refresh token is not a credential; exchange it at the token endpoint');
+        default:
+          return await this.#password(user, secret);
+      }
+    } catch (error) {
+      if (error instanceof AuthenticationError && error.reason !== 'rate-limited') this.#limiter.recordFailure(user, address);
+      throw error;
+    }
+  }
+
+  /** A user principal with its current group memberships. */
+  async userPrincipal(name: string): Promise<Principal> {
+    const now = this.#clock();
+    const cached = this.#groups.get(name);
+    if (cached !== undefined && cached.until > now) return userPrincipal(name, cached.groups);
+    const groups = await this.#metadata.users.groupsOf(name);
+    this.#groups.set(name, { groups, until: now + GROUPS_CACHE_MS });
+    return userPrincipal(name, groups);
+  }
+
+  /** Forgets cached password checks of a user (password changed, user disabled or deleted). */
+  forgetUser(name: string): void {
+    this.#groups.delete(name);
+    this.#passwords.deleteWhere((key) => key.startsWith(`${name}\u0000`));
+  }
+
+  async #password(user: string, password: string): Promise<Authentication> {
+    const now = this.#clock();
+    const key = `${user}\u0000${createHash('sha256').update(password).digest('hex')}`;
+    const cached = this.#passwords.get(key);
+    if (cached !== undefined && cached.until > now) return { principal: cached.principal, method: 'password' };
+    const record = await this.#metadata.users.getUser(user);
+    // verifyPassword compares against a dummy hash when there is no user, so timing does not tell which users exist.
+    const ok = await verifyPassword(password, record?.disabled === true ? null : record?.passwordHash);
+    if (!ok || record === undefined || record.disabled) throw new AuthenticationError('invalid-credentials', 'invalid user name or password');
+    const principal = await this.userPrincipal(user);
+    this.#passwords.set(key, { principal, until: now + PASSWORD_CACHE_MS });
+    return { principal, method: 'password' };
+  }
+
+  async #accessToken(secret: string, address: string): Promise<Authentication> {
+    const record = await this.#metadata.oauthTokens.findTokenByHash(hashSecret(secret));
+    const now = this.#clock();
+    if (record === undefined || record.kind !== 'access' || record.revokedAt !== null) {
+      this.#limiter.recordFailure('', address);
+      throw new AuthenticationError('invalid-token', 'the access token is not valid (unknown or revoked)');
+    }
+    if (record.expiresAt <= now) throw new AuthenticationError('expired-token', 'the access token has expired: log in again');
+    const user = await this.#metadata.users.getUser(record.userName);
+    if (user === undefined || user.disabled) throw new AuthenticationError('invalid-token', 'the access token belongs to a user who no longer exists or is disabled');
+    return { principal: await this.userPrincipal(record.userName), method: 'access-token' };
+  }
+
+  async #serviceAccountToken(secret: string): Promise<Authentication> {
+    const record = await this.#metadata.serviceAccounts.findTokenByHash(hashSecret(secret));
+    const now = this.#clock();
+    if (record === undefined || record.revokedAt !== null) throw new AuthenticationError('invalid-token', 'the service-account token is not valid (unknown or revoked)');
+    if (record.expiresAt !== null && record.expiresAt <= now) throw new AuthenticationError('expired-token', 'the service-account token has expired');
+    await this.#metadata.serviceAccounts.markTokenUsed(record.id, now);
+    return { principal: serviceAccountPrincipal(record.project, record.account), method: 'serviceaccount-token' };
+  }
+
+  async #registryToken(token: string): Promise<Authentication> {
+    let verified: VerifiedRegistryToken;
+    try {
+      verified = await this.#tokens.verify(token);
+    } catch (error) {
+      if (error instanceof RegistryTokenError) {
+        throw new AuthenticationError(error.code === 'EXPIRED' ? 'expired-token' : 'invalid-token', error.message);
+      }
+      throw error;
+    }
+    return { principal: await this.#principalOf(verified), method: 'registry-token', registryToken: verified };
+  }
+
+  async #principalOf(token: VerifiedRegistryToken): Promise<Principal> {
+    if (token.kind === 'anonymous') return ANONYMOUS;
+    if (token.kind === 'serviceaccount') {
+      const parsed = parseServiceAccountName(token.subject);
+      if (parsed !== undefined) return serviceAccountPrincipal(parsed.project, parsed.name);
+    }
+    return this.userPrincipal(token.subject);
+  }
+}
