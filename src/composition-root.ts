@@ -2,7 +2,15 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { OpenAuthorizer } from './authz/authorizer.ts';
+import { AccessService } from './authz/access-service.ts';
+import { ProvisioningAuthorizer } from './authz/provisioning-authorizer.ts';
+import { RbacAuthorizer } from './authz/rbac-authorizer.ts';
+import { DistributionAccess } from './http/distribution/access-control.ts';
+import { Authenticator } from './identity/authenticator.ts';
+import { LoginRateLimiter } from './identity/login-rate-limiter.ts';
+import { RegistryTokens } from './identity/registry-tokens.ts';
+import { loadOrCreateMasterKey, SecretBox } from './identity/secret-box.ts';
+import { SigningKeys } from './identity/signing-keys.ts';
 import type { BerthConfig } from './config/load-config.ts';
 import { parseListen } from './config/load-config.ts';
 import { createHttpServer } from './http/server.ts';
@@ -25,6 +33,8 @@ export interface RunningBerth {
   readonly url: string;
   /** The local CA's certificate, when Berth issued its own server certificate. */
   readonly caCertPath: string | undefined;
+  /** The administrator account, and its password when this start created it with a generated one (print it once). */
+  readonly admin: { readonly name: string; readonly created: boolean; readonly generatedPassword?: string | undefined };
   readonly registry: Registry;
   readonly metadata: Metadata;
   readonly app: FastifyInstance;
@@ -55,13 +65,25 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   await metadata.migrate();
   const driver = BLOB_DRIVERS[config.storage.driver](config);
   const registry = createRegistry({ metadata, driver, clock: systemClock, maxManifestBytes: config.registry.maxManifestBytes });
+
+  const box = new SecretBox(await loadOrCreateMasterKey(config.dataDir, { keyBase64: config.auth.masterKey }));
+  const keys = new SigningKeys({ store: metadata.signingKeys, box, clock: systemClock });
+  const tokens = new RegistryTokens({ keys, issuer: `${config.auth.service}-token-service`, service: config.auth.service, lifetimeSeconds: config.auth.tokenLifetimeSeconds, clock: systemClock });
+  const rbac = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: config.auth.selfProvisioning, clock: systemClock });
+  const authorizer = new ProvisioningAuthorizer({ inner: rbac, projects: metadata.projects, createProjectOnPush: config.auth.createProjectOnPush, clock: systemClock });
+  const limiter = new LoginRateLimiter();
+  const authenticator = new Authenticator({ metadata, tokens, limiter, clock: systemClock });
+  const access = new AccessService({ metadata, authorizer: rbac, clock: systemClock, selfProvisioning: config.auth.selfProvisioning });
+  const admin = await access.bootstrapAdmin({ name: config.auth.adminUser, password: process.env['BERTH_ADMIN_PASSWORD'] });
+
   const app = await createHttpServer({
     logger,
     tls,
     logRequests: config.log.requests,
     registry,
-    authorizer: new OpenAuthorizer(),
+    access: new DistributionAccess({ authenticator, authorizer, provisioner: access, projects: metadata.projects, service: config.auth.service }),
     limits: { maxTagsPage: config.registry.maxTagsPage, maxCatalogPage: config.registry.maxCatalogPage },
+    token: { tokens, keys, authenticator, authorizer, service: config.auth.service },
   });
 
   logger.info({ database: metadata.dialect, storage: driver.name, dataDir: config.dataDir }, 'registry ready');
@@ -84,6 +106,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   return {
     url,
     caCertPath: tls?.caCertPath,
+    admin,
     registry,
     metadata,
     app,

@@ -37,6 +37,12 @@ export function registerServeCommand(program: Command): void {
         console.log('To trust it for podman, skopeo and buildah (and docker, curl):');
         for (const hint of trustHints(berth.caCertPath, hostPort)) console.log(`  ${hint}`);
       }
+      if (berth.admin.generatedPassword !== undefined) {
+        console.log(`Created the administrator ${berth.admin.name} with the password ${berth.admin.generatedPassword}`);
+        console.log('  (shown once; set BERTH_ADMIN_PASSWORD before the first start to choose it)');
+      } else if (berth.admin.created) {
+        console.log(`Created the administrator ${berth.admin.name} with the password from BERTH_ADMIN_PASSWORD`);
+      }
       if (!config.tls.enabled) berth.logger.warn('serving plain HTTP (--insecure-http): credentials and content travel unencrypted');
       let stopping = false;
       const stop = (signal: string) => {

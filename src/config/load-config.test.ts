@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       storage: { driver: 'filesystem', filesystem: { root: '/srv/berth/data/blobs' } },
       database: { url: 'sqlite:/srv/berth/data/berth.db' },
       log: { level: 'info', requests: true },
+      auth: { selfProvisioning: true, createProjectOnPush: true, tokenLifetimeSeconds: 300, service: 'berth', adminUser: 'admin' },
       registry: { maxManifestBytes: 4194304, uploadExpiryHours: 24, maxCatalogPage: 1000, maxTagsPage: 1000 },
     });
   });
@@ -152,6 +153,7 @@ describe('loadConfig', () => {
     const special: Record<string, [text: string, value: unknown]> = {
       BERTH_LISTEN: ['[::1]:7000', '[::1]:7000'],
       BERTH_DATABASE__URL: ['postgres://u@h/db', 'postgres://u@h/db'],
+      BERTH_AUTH__TOKEN_LIFETIME_SECONDS: ['600', 600],
     };
     // certFile and keyFile must come together; a base pair lets each be set alone.
     const base = { BERTH_TLS__CERT_FILE: '/base/cert.pem', BERTH_TLS__KEY_FILE: '/base/key.pem' };

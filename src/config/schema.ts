@@ -135,6 +135,22 @@ export const configFileSchema = z.strictObject({
       requests: z.boolean().default(true),
     })
     .prefault({}),
+  auth: z
+    .strictObject({
+      /** Authenticated users may create projects (and become their registry-admin). */
+      selfProvisioning: z.boolean().default(true),
+      /** A push into a project that does not exist creates it, owned by the pusher, when the pusher may create projects. */
+      createProjectOnPush: z.boolean().default(true),
+      /** Lifetime of registry (Docker) tokens, in seconds. */
+      tokenLifetimeSeconds: z.int().min(30).max(3600).default(300),
+      /** The `service` of the Bearer challenge and the tokens' audience. */
+      service: nonEmpty.default('berth'),
+      /** The administrator created on first start (its password: BERTH_ADMIN_PASSWORD, or generated and printed once). */
+      adminUser: nonEmpty.default('admin'),
+      /** Base64 of the 32-byte key that encrypts secrets at rest; default: generated in <dataDir>/secrets. All replicas must share it. */
+      masterKey: nonEmpty.optional(),
+    })
+    .prefault({}),
   registry: z
     .strictObject({
       /** Largest manifest accepted on push, in bytes. */

@@ -3,10 +3,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Server } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Authorizer } from '../authz/authorizer.ts';
 import type { Registry } from '../registry/registry.ts';
+import type { DistributionAccess } from './distribution/access-control.ts';
 import { distributionPlugin } from './distribution/plugin.ts';
 import type { ListingLimits } from './distribution/listing-handlers.ts';
+import { tokenPlugin, type TokenPluginOptions } from './token/plugin.ts';
 
 export interface HttpServerOptions {
   readonly logger: Logger;
@@ -14,8 +15,11 @@ export interface HttpServerOptions {
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   readonly logRequests: boolean;
   readonly registry: Registry;
-  readonly authorizer: Authorizer;
+  readonly access: DistributionAccess;
   readonly limits: ListingLimits;
+  readonly token: TokenPluginOptions;
+  /** More API surfaces (resource API, OAuth server), each registered as its own encapsulated plugin. */
+  readonly surfaces?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>;
 }
 
 /** Builds the Fastify app with every API surface registered as its own plugin. */
@@ -62,7 +66,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     });
   }
 
-  await app.register(distributionPlugin, { registry: options.registry, authorizer: options.authorizer, limits: options.limits });
+  await app.register(tokenPlugin, options.token);
+  await app.register(distributionPlugin, { registry: options.registry, access: options.access, limits: options.limits });
+  for (const surface of options.surfaces ?? []) await app.register(surface);
   return app;
 }
 

@@ -169,7 +169,9 @@ export class RegistryTokens {
         try {
           ({ name, project } = parseRepositoryName(parsed.name));
         } catch (error) {
-          if (error instanceof OciError) throw new RegistryTokenError('INVALID_SCOPE', error.message, { cause: error });
+          // A repository that cannot exist is granted nothing, like an unknown one: clients
+          // ask for scopes of names the registry will refuse anyway, and get the registry's error then.
+          if (error instanceof OciError) continue;
           throw error;
         }
         type = 'repository';

@@ -90,8 +90,8 @@ describe('real clients over TLS', { concurrency: false, timeout: 900_000 }, () =
     server = await startTarget();
     assert.ok(server.url.startsWith('https://'), `TLS expected, got ${server.url}`);
     assert.ok(server.caPath, 'the server reported its CA certificate');
-    tools = await createClients({ workDir: join(work, 'clients'), caPath: server.caPath });
-    http = await RegistryClient.create(server.url, server.caPath);
+    tools = await createClients({ workDir: join(work, 'clients'), caPath: server.caPath, credentials: server.credentials, registry: server.hostPort });
+    http = await RegistryClient.create(server.url, server.caPath, { credentials: server.credentials });
     host = server.hostPort;
     single = await createImageLayout(join(work, 'single'), 'v1', appImage('clients-app-single'));
   });

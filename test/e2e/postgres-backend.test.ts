@@ -34,8 +34,8 @@ describe('Berth on PostgreSQL metadata', { concurrency: false, timeout: 300_000 
     await mkdir(work);
     server = await startBerth({ env: { BERTH_DATABASE__URL: database.url } });
     assert.ok(server.logs().some((line) => line.includes('"database":"postgres"')), 'Berth runs on PostgreSQL metadata');
-    http = await RegistryClient.create(server.url, server.caPath);
-    tools = await createClients({ workDir: join(work, 'clients'), caPath: server.caPath });
+    http = await RegistryClient.create(server.url, server.caPath, { credentials: server.credentials });
+    tools = await createClients({ workDir: join(work, 'clients'), caPath: server.caPath, credentials: server.credentials, registry: server.hostPort });
     image = await createImageLayout(join(work, 'image'), 'v1', {
       layers: [{ size: 256 * 1024, seed: 'pg-base' }, { size: 64 * 1024, seed: 'pg-app' }],
       labels: { 'org.example.backend': 'postgres' },
@@ -72,7 +72,7 @@ describe('Berth on PostgreSQL metadata', { concurrency: false, timeout: 300_000 
     assert.equal(first.status, 202, describeResponse(first));
     await server.restart();
     await http.close();
-    http = await RegistryClient.create(server.url, server.caPath);
+    http = await RegistryClient.create(server.url, server.caPath, { credentials: server.credentials });
     const status = await http.request('GET', location);
     assert.equal(status.status, 204, describeResponse(status));
     assert.equal(status.headers.range, '0-99999');

@@ -21,7 +21,7 @@ describe('protocol details', { concurrency: false, timeout: 120_000 }, () => {
 
   before(async () => {
     server = await startBerth({ insecureHttp: true });
-    client = await RegistryClient.create(server.url);
+    client = await RegistryClient.create(server.url, undefined, { credentials: server.credentials });
   });
 
   after(async () => {

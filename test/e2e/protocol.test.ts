@@ -58,7 +58,7 @@ describe('OCI distribution protocol (plain HTTP)', { concurrency: false, timeout
 
   before(async () => {
     server = await startTarget({ insecureHttp: true });
-    client = new RegistryClient(server.url, undefined, { headersTimeoutMs: 15_000 });
+    client = new RegistryClient(server.url, undefined, { headersTimeoutMs: 15_000, credentials: server.credentials });
   });
 
   after(async () => {

@@ -30,7 +30,7 @@ describe('restart and crash safety (plain HTTP)', { concurrency: false, timeout:
 
   before(async () => {
     server = await startTarget({ insecureHttp: true });
-    client = new RegistryClient(server.url, undefined, { headersTimeoutMs: 30_000 });
+    client = new RegistryClient(server.url, undefined, { headersTimeoutMs: 30_000, credentials: server.credentials });
   });
 
   after(async () => {
@@ -43,7 +43,7 @@ describe('restart and crash safety (plain HTTP)', { concurrency: false, timeout:
     if (how === 'SIGKILL') await server.kill9();
     await server.restart();
     await client.close();
-    client = new RegistryClient(server.url, undefined, { headersTimeoutMs: 30_000 });
+    client = new RegistryClient(server.url, undefined, { headersTimeoutMs: 30_000, credentials: server.credentials });
   }
 
   async function resumeAcrossRestart(how: 'SIGTERM' | 'SIGKILL', repo: string): Promise<void> {

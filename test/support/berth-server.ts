@@ -52,6 +52,8 @@ export interface RegistryServer {
   readonly hostPort: string;
   /** The CA that signed the server's certificate (undefined over plain HTTP). */
   readonly caPath: string | undefined;
+  /** An administrator's credentials (Berth's bootstrap admin), undefined for a registry without access control. */
+  readonly credentials: { readonly username: string; readonly password: string } | undefined;
   readonly dataDir: string;
   readonly pid: number;
   /** Captured stdout lines, all of them since the first start (across restarts). */
@@ -172,6 +174,7 @@ class ManagedServer implements RegistryServer {
   url = '';
   hostPort = '';
   caPath: string | undefined;
+  credentials: { readonly username: string; readonly password: string } | undefined;
   #stopped = false;
   #lastExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
@@ -344,10 +347,14 @@ class ManagedServer implements RegistryServer {
 const LISTENING = /Berth listening on (https?):\/\/([0-9.]+|\[[0-9a-f:]+\]|localhost):(\d+)/;
 const CA_LINE = /CA certificate: ([^"\\\n]+?)\s*(?:"|$)/;
 
+/** The bootstrap administrator every test Berth starts with (BERTH_ADMIN_PASSWORD), unless a test sets its own. */
+export const TEST_ADMIN = { username: 'admin', password: 'berth-e2e-admin-secret' } as const;
+
 /** Start Berth from this checkout; resolves once it printed its listening line. */
 export async function startBerth(options: StartOptions = {}): Promise<BerthServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'berth-e2e-data-')));
   const insecure = options.insecureHttp ?? false;
+  const adminPassword = options.env?.['BERTH_ADMIN_PASSWORD'] ?? TEST_ADMIN.password;
   const server = new ManagedServer({
     kind: 'berth',
     dataDir,
@@ -366,7 +373,7 @@ export async function startBerth(options: StartOptions = {}): Promise<BerthServe
         ...(insecure ? ['--insecure-http'] : []),
         ...(options.extraArgs ?? []),
       ],
-      env: { ...process.env, ...options.env } as Record<string, string>,
+      env: { ...process.env, BERTH_ADMIN_PASSWORD: adminPassword, ...options.env } as Record<string, string>,
       cwd: PROJECT_ROOT,
     }),
     awaitReady: async (srv, child) => {
@@ -398,6 +405,7 @@ export async function startBerth(options: StartOptions = {}): Promise<BerthServe
       }
     },
   });
+  server.credentials = { username: TEST_ADMIN.username, password: adminPassword };
   try {
     await server.start(0);
   } catch (err) {

@@ -19,7 +19,7 @@
  * command line, when the exit status is not 0.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface RunResult {
@@ -98,6 +98,9 @@ export interface ClientsOptions {
   caPath?: string | undefined;
   /** Plain HTTP registry: `--tls-verify=false`. */
   insecure?: boolean;
+  /** Log in to `registry` (host:port) with these: written to an auth file that every client reads (REGISTRY_AUTH_FILE). */
+  credentials?: { readonly username: string; readonly password: string } | undefined;
+  registry?: string;
 }
 
 /** Flags for one side of a registry connection. */
@@ -141,7 +144,13 @@ export async function createClients(options: ClientsOptions): Promise<ContainerC
     await copyFile(options.caPath, join(certDir, 'ca.crt'));
   }
   const tls: TlsFlags = { insecure, ...(certDir ? { certDir } : {}) };
-  const env = { TMPDIR: tmp };
+  const env: Record<string, string> = { TMPDIR: tmp };
+  if (options.credentials !== undefined && options.registry !== undefined) {
+    const authFile = join(workDir, 'auth.json');
+    const auth = Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64');
+    await writeFile(authFile, JSON.stringify({ auths: { [options.registry]: { auth } } }), { mode: 0o600 });
+    env['REGISTRY_AUTH_FILE'] = authFile;
+  }
   const withEnv = (o: RunOptions = {}): RunOptions => ({ ...o, env: { ...env, ...o.env } });
 
   const plainTls = (): string[] => (tls.insecure ? ['--tls-verify=false'] : ['--cert-dir', tls.certDir ?? '', '--tls-verify=true']);

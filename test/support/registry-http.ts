@@ -66,9 +66,33 @@ export function describeResponse(res: HttpResponse): string {
   return `HTTP ${res.status} ${JSON.stringify(res.headers)} ${body}`;
 }
 
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * The token scopes a request needs, read off its path the way real clients
+ * know them before they ask (repository from the URL, `from` of a mount, the
+ * catalog); every action is asked for, the token endpoint grants what is allowed.
+ */
+function scopesFor(url: URL): string[] {
+  const path = url.pathname;
+  if (path === '/v2/_catalog') return ['registry:catalog:*'];
+  // Greedy, anchored on the endpoint's own suffix, like the server's router: names may contain "tags" or "blobs".
+  const m = /^\/v2\/(.+)\/(?:blobs\/uploads\/?[^/]*|blobs\/[^/]+|manifests\/[^/]+|tags\/list|referrers\/[^/]+)$/.exec(path);
+  if (!m) return [];
+  const scopes = [`repository:${m[1]}:pull,push,delete`];
+  const from = url.searchParams.get('from');
+  if (from) scopes.push(`repository:${from}:pull`);
+  return scopes;
+}
+
 export class RegistryClient {
   readonly baseUrl: string;
   readonly #agent: Agent;
+  readonly #credentials: Credentials | undefined;
+  readonly #tokens = new Map<string, { token: string; until: number }>();
 
   /**
    * `baseUrl` like `https://127.0.0.1:5000`; `ca` is the PEM text of the CA
@@ -76,8 +100,9 @@ export class RegistryClient {
    * (default 30 s) fails the request, so one hung request fails one test
    * rather than a whole suite.
    */
-  constructor(baseUrl: string, ca?: string, options: { headersTimeoutMs?: number } = {}) {
+  constructor(baseUrl: string, ca?: string, options: { headersTimeoutMs?: number; credentials?: Credentials | undefined } = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.#credentials = options.credentials;
     this.#agent = new Agent({
       connect: ca ? { ca } : {},
       // Long streaming uploads: never time out a body in progress.
@@ -86,7 +111,7 @@ export class RegistryClient {
     });
   }
 
-  static async create(baseUrl: string, caPath?: string, options: { headersTimeoutMs?: number } = {}): Promise<RegistryClient> {
+  static async create(baseUrl: string, caPath?: string, options: { headersTimeoutMs?: number; credentials?: Credentials | undefined } = {}): Promise<RegistryClient> {
     return new RegistryClient(baseUrl, caPath ? await readFile(caPath, 'utf8') : undefined, options);
   }
 
@@ -95,10 +120,46 @@ export class RegistryClient {
     return new URL(pathOrUrl, `${this.baseUrl}/`).toString();
   }
 
+  /**
+   * With credentials, a registry token for the scopes (Docker token flow:
+   * the realm and service come from the registry's Bearer challenge), cached
+   * until shortly before it expires; undefined when the registry asks for none.
+   */
+  async #bearer(url: URL): Promise<string | undefined> {
+    if (this.#credentials === undefined) return undefined;
+    const scopes = scopesFor(url);
+    const key = scopes.join(' ');
+    const cached = this.#tokens.get(key);
+    if (cached !== undefined && cached.until > Date.now()) return cached.token;
+    const probe = await request(this.resolve('/v2/'), { method: 'GET', dispatcher: this.#agent });
+    await probe.body.dump();
+    const challenge = String(probe.headers['www-authenticate'] ?? '');
+    if (probe.statusCode !== 401 || !/^Bearer /i.test(challenge)) return undefined;
+    const realm = /realm="([^"]+)"/.exec(challenge)?.[1];
+    const service = /service="([^"]+)"/.exec(challenge)?.[1];
+    if (realm === undefined) throw new Error(`Bearer challenge without realm: ${challenge}`);
+    const tokenUrl = new URL(realm);
+    if (service !== undefined) tokenUrl.searchParams.set('service', service);
+    for (const scope of scopes) tokenUrl.searchParams.append('scope', scope);
+    const basic = Buffer.from(`${this.#credentials.username}:${this.#credentials.password}`).toString('base64');
+    const res = await request(tokenUrl, { method: 'GET', headers: { authorization: `Basic ${basic}` }, dispatcher: this.#agent });
+    const body = Buffer.from(await res.body.arrayBuffer()).toString('utf8');
+    if (res.statusCode !== 200) throw new Error(`token endpoint answered ${res.statusCode}: ${body}`);
+    const parsed = JSON.parse(body) as { token: string; expires_in?: number };
+    this.#tokens.set(key, { token: parsed.token, until: Date.now() + ((parsed.expires_in ?? 60) - 10) * 1000 });
+    return parsed.token;
+  }
+
   async request(method: string, pathOrUrl: string, options: RequestOptions = {}): Promise<HttpResponse> {
-    const res = await request(this.resolve(pathOrUrl), {
+    const url = new URL(this.resolve(pathOrUrl));
+    const headers = { ...options.headers };
+    if (headers['authorization'] === undefined) {
+      const bearer = await this.#bearer(url);
+      if (bearer !== undefined) headers['authorization'] = `Bearer ${bearer}`;
+    }
+    const res = await request(url, {
       method: method as 'GET',
-      headers: options.headers ?? {},
+      headers,
       body: options.body ?? null,
       dispatcher: this.#agent,
       ...(options.signal ? { signal: options.signal } : {}),

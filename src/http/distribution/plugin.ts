@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ANONYMOUS, type Authorizer, type RegistryVerb } from '../../authz/authorizer.ts';
+import type { RegistryVerb } from '../../authz/authorizer.ts';
+import type { DistributionAccess } from './access-control.ts';
 import { OciError } from '../../oci/errors.ts';
 import { parseRepositoryName, type RepositoryName } from '../../oci/names.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -12,7 +13,7 @@ import { matchV2Route, ROUTE_METHODS, type V2Route } from './v2-route.ts';
 
 export interface DistributionPluginOptions {
   readonly registry: Registry;
-  readonly authorizer: Authorizer;
+  readonly access: DistributionAccess;
   readonly limits: ListingLimits;
 }
 
@@ -78,15 +79,12 @@ function toOciError(error: FastifyError | Error): OciError {
  * its own body handling (raw streams), hooks, error handler and routes.
  */
 export async function distributionPlugin(app: FastifyInstance, options: DistributionPluginOptions): Promise<void> {
-  const { registry, authorizer } = options;
+  const { registry, access } = options;
   const blobs = blobHandlers(registry);
   const uploads = uploadHandlers(registry);
   const manifests = manifestHandlers(registry);
-  const canPull = async (request: FastifyRequest, name: string) => {
-    const repository = parseRepositoryName(name);
-    return authorizer.can(v2Context(request).principal, 'pull', { project: repository.project, repository: repository.name });
-  };
-  const listing = listingHandlers(registry, options.limits, canPull);
+  const canPull = async (request: FastifyRequest, name: string) => access.allows(v2Context(request).authentication, 'pull', parseRepositoryName(name));
+  const listing = listingHandlers(registry, options.limits, async (request, name) => access.visible(v2Context(request).authentication, parseRepositoryName(name)));
 
   // Bodies are streamed by the handlers themselves (blobs can be gigabytes); never parsed here.
   app.removeAllContentTypeParsers();
@@ -105,20 +103,20 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
     const decoded = decodeRoute(route);
     const repository: RepositoryName | undefined = 'name' in decoded ? parseRepositoryName(decoded.name) : undefined;
     const requestedName = 'name' in decoded ? decoded.name : undefined;
-    const context: V2Context = { route: decoded, repository, requestedName, principal: ANONYMOUS, mountSourceReadable: false, log: {} };
+    const authentication = await access.authenticate(request, reply);
+    const context: V2Context = { route: decoded, repository, requestedName, authentication, principal: authentication.principal, mountSourceReadable: false, log: {} };
     request.v2 = context;
   });
 
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', async (request, reply) => {
     const context = v2Context(request);
-    if (context.route.kind === 'base') return;
+    if (context.route.kind === 'base') return access.requireAuthenticated(request, reply, context.authentication);
     const verb = verbOf(context.route, request.method);
     const repository = context.repository;
-    const allowed = await authorizer.can(context.principal, verb, repository === undefined ? undefined : { project: repository.project, repository: repository.name });
-    if (!allowed) {
-      request.log.warn({ principal: context.principal.name, verb, repository: repository?.name }, 'denied');
-      throw new OciError('DENIED', `${context.principal.name} may not ${verb} ${repository?.name ?? 'the catalog'}`);
+    if (!(await access.allows(context.authentication, verb, repository))) {
+      throw await access.denial(request, reply, context.authentication, verb, repository);
     }
+    if (verb === 'push' && repository !== undefined) await access.beforePush(context.authentication, repository);
     const from = context.route.kind === 'uploads' ? queryParam(request, 'from') : undefined;
     // A source that is not a valid name is one we cannot mount from: the spec's answer is a normal session.
     if (from !== undefined) context.mountSourceReadable = await canPull(request, from).catch(() => false);

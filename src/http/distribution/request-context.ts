@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../../authz/authorizer.ts';
+import type { Authentication } from '../../identity/authenticator.ts';
 import { OciError } from '../../oci/errors.ts';
 import type { RepositoryName } from '../../oci/names.ts';
 import type { V2Route } from './v2-route.ts';
@@ -15,6 +16,8 @@ export interface V2Context {
    * follow URLs in the namespace their credentials were scoped to.
    */
   readonly requestedName: string | undefined;
+  readonly authentication: Authentication;
+  /** `authentication.principal`, the one every decision is about. */
   readonly principal: Principal;
   /** For a mount request: whether the principal may pull from the source repository. */
   mountSourceReadable: boolean;
