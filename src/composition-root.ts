@@ -11,6 +11,10 @@ import { LoginRateLimiter } from './identity/login-rate-limiter.ts';
 import { RegistryTokens } from './identity/registry-tokens.ts';
 import { loadOrCreateMasterKey, SecretBox } from './identity/secret-box.ts';
 import { SigningKeys } from './identity/signing-keys.ts';
+import { LocalIdentityProvider } from './identity/local-identity-provider.ts';
+import { OAuthTokenService } from './identity/oauth-token-service.ts';
+import { defaultOAuthClients, oauthPlugin } from './http/oauth/plugin.ts';
+import { freePort } from './http/free-port.ts';
 import type { BerthConfig } from './config/load-config.ts';
 import { parseListen } from './config/load-config.ts';
 import { createHttpServer } from './http/server.ts';
@@ -75,6 +79,15 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   const authenticator = new Authenticator({ metadata, tokens, limiter, clock: systemClock });
   const access = new AccessService({ metadata, authorizer: rbac, clock: systemClock, selfProvisioning: config.auth.selfProvisioning });
   const admin = await access.bootstrapAdmin({ name: config.auth.adminUser, password: process.env['BERTH_ADMIN_PASSWORD'] });
+  const oauthTokens = new OAuthTokenService({ metadata, clock: systemClock });
+
+  // The external URL is needed before listening (OAuth redirects name it), so a port of 0 is resolved first.
+  const listen = parseListen(config.listen);
+  const port = listen.port === 0 ? await freePort(listen.host) : listen.port;
+  const scheme = tls === undefined ? 'http' : 'https';
+  const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
+  const shownHost = wildcard ? 'localhost' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  const externalUrl = (config.externalUrl ?? `${scheme}://${shownHost}:${port}`).replace(/\/+$/, '');
 
   const app = await createHttpServer({
     logger,
@@ -83,16 +96,36 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
     registry,
     access: new DistributionAccess({ authenticator, authorizer, provisioner: access, projects: metadata.projects, service: config.auth.service }),
     limits: { maxTagsPage: config.registry.maxTagsPage, maxCatalogPage: config.registry.maxCatalogPage },
-    token: { tokens, keys, authenticator, authorizer, service: config.auth.service },
+    token: {
+      tokens,
+      keys,
+      authenticator,
+      authorizer,
+      service: config.auth.service,
+      refresh: {
+        async exchange(refreshToken, clientId) {
+          const rotated = await oauthTokens.refresh(refreshToken, clientId);
+          return { userName: rotated.userName, refreshToken: rotated.refreshToken };
+        },
+        async issueRefreshToken(userName, clientId) {
+          return (await oauthTokens.issue(userName, clientId, [])).refreshToken;
+        },
+      },
+    },
+    surfaces: [
+      (app) => oauthPlugin(app, {
+        tokens: oauthTokens,
+        providers: [new LocalIdentityProvider({ users: metadata.users })],
+        limiter,
+        clients: defaultOAuthClients(externalUrl),
+        issuerUrl: externalUrl,
+      }),
+    ],
   });
 
   logger.info({ database: metadata.dialect, storage: driver.name, dataDir: config.dataDir }, 'registry ready');
-  const { host, port } = parseListen(config.listen);
-  await app.listen({ host, port });
-  const address = app.server.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  const shownHost = host.includes(':') ? `[${host}]` : host;
-  const url = `${tls === undefined ? 'http' : 'https'}://${shownHost}:${boundPort}`;
+  await app.listen({ host: listen.host, port });
+  const url = `${scheme}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
 
   const expiryMs = config.registry.uploadExpiryHours * 3600_000;
   const sweep = setInterval(() => {
@@ -100,6 +133,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
       (count) => { if (count > 0) logger.info({ count }, 'expired abandoned upload sessions'); },
       (error: unknown) => logger.error({ err: error }, 'upload expiry failed'),
     );
+    oauthTokens.sweepExpired().catch((error: unknown) => logger.error({ err: error }, 'OAuth token sweep failed'));
   }, Math.min(expiryMs, 3600_000));
   sweep.unref();
 

@@ -87,6 +87,11 @@ export const configFileSchema = z.strictObject({
     .string()
     .refine((value) => tryParseListen(value) !== undefined, { message: 'expected HOST:PORT' })
     .default('0.0.0.0:5000'),
+  /**
+   * The URL clients reach the registry at (`https://registry.example.com`), for OAuth redirects and
+   * the issuer; default `<scheme>://<listen host, or localhost for a wildcard>:<port>`.
+   */
+  externalUrl: nonEmpty.refine((value) => URL.canParse(value), { message: "expected a URL" }).optional(),
   /** Directory of all local state; relative paths are resolved against the working directory. */
   dataDir: nonEmpty.default('./data'),
   tls: z
