@@ -154,6 +154,7 @@ describe('loadConfig', () => {
       BERTH_LISTEN: ['[::1]:7000', '[::1]:7000'],
       BERTH_DATABASE__URL: ['postgres://u@h/db', 'postgres://u@h/db'],
       BERTH_AUTH__TOKEN_LIFETIME_SECONDS: ['600', 600],
+      BERTH_EXTERNAL_URL: ['https://registry.example.test', 'https://registry.example.test'],
     };
     // certFile and keyFile must come together; a base pair lets each be set alone.
     const base = { BERTH_TLS__CERT_FILE: '/base/cert.pem', BERTH_TLS__KEY_FILE: '/base/key.pem' };
