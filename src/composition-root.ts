@@ -15,6 +15,7 @@ import { LocalIdentityProvider } from './identity/local-identity-provider.ts';
 import { OAuthTokenService } from './identity/oauth-token-service.ts';
 import { defaultOAuthClients, oauthPlugin } from './http/oauth/plugin.ts';
 import { freePort } from './http/free-port.ts';
+import { apiPlugin } from './http/api/plugin.ts';
 import type { BerthConfig } from './config/load-config.ts';
 import { parseListen } from './config/load-config.ts';
 import { createHttpServer } from './http/server.ts';
@@ -74,10 +75,16 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   const keys = new SigningKeys({ store: metadata.signingKeys, box, clock: systemClock });
   const tokens = new RegistryTokens({ keys, issuer: `${config.auth.service}-token-service`, service: config.auth.service, lifetimeSeconds: config.auth.tokenLifetimeSeconds, clock: systemClock });
   const rbac = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: config.auth.selfProvisioning, clock: systemClock });
-  const authorizer = new ProvisioningAuthorizer({ inner: rbac, projects: metadata.projects, createProjectOnPush: config.auth.createProjectOnPush, clock: systemClock });
+  const authorizer = new ProvisioningAuthorizer({ inner: rbac, projects: metadata.projects, createProjectOnPush: config.auth.createProjectOnPush });
   const limiter = new LoginRateLimiter();
   const authenticator = new Authenticator({ metadata, tokens, limiter, clock: systemClock });
-  const access = new AccessService({ metadata, authorizer: rbac, clock: systemClock, selfProvisioning: config.auth.selfProvisioning });
+  const access = new AccessService({
+    metadata,
+    authorizer: rbac,
+    clock: systemClock,
+    selfProvisioning: config.auth.selfProvisioning,
+    onProjectDeleted: (_project, repositories) => repositories.forEach((name) => registry.forgetRepository(name)),
+  });
   const admin = await access.bootstrapAdmin({ name: config.auth.adminUser, password: process.env['BERTH_ADMIN_PASSWORD'] });
   const oauthTokens = new OAuthTokenService({ metadata, clock: systemClock });
 
@@ -94,7 +101,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
     tls,
     logRequests: config.log.requests,
     registry,
-    access: new DistributionAccess({ authenticator, authorizer, provisioner: access, projects: metadata.projects, service: config.auth.service }),
+    access: new DistributionAccess({ authenticator, authorizer, bindings: rbac, provisioner: access, projects: metadata.projects, service: config.auth.service }),
     limits: { maxTagsPage: config.registry.maxTagsPage, maxCatalogPage: config.registry.maxCatalogPage },
     token: {
       tokens,
@@ -113,6 +120,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
       },
     },
     surfaces: [
+      (app) => apiPlugin(app, { access, authorizer: rbac, authenticator, metadata, externalUrl }),
       (app) => oauthPlugin(app, {
         tokens: oauthTokens,
         providers: [new LocalIdentityProvider({ users: metadata.users })],

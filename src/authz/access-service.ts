@@ -30,7 +30,7 @@ import {
   UNAUTHENTICATED_GROUP,
 } from './roles.ts';
 import { HtpasswdError, parseHtpasswd } from '../identity/htpasswd.ts';
-import { hashPassword, InvalidPasswordError } from '../identity/passwords.ts';
+import { hashPassword, InvalidPasswordError, isBcryptHash } from '../identity/passwords.ts';
 import { newSecret } from '../identity/secret-tokens.ts';
 import { ProjectNotFoundError } from '../metadata/project-store.ts';
 import { ServiceAccountNotFoundError } from '../metadata/service-account-store.ts';
@@ -92,6 +92,7 @@ export interface UserView {
   readonly groups: readonly string[];
 }
 
+/** A group as the API shows it. */
 export interface GroupView {
   readonly name: string;
   readonly createdAt: number;
@@ -116,8 +117,11 @@ export interface HtpasswdImportResult {
   readonly updated: number;
   /** Existing users whose hash was already the file's. */
   readonly unchanged: number;
+  /** Names of the users created or updated (whose cached credentials callers should forget). */
+  readonly changedUsers: readonly string[];
 }
 
+/** What `bootstrapAdmin` did. */
 export interface BootstrapResult {
   /** True when the administrator user was created now. */
   readonly created: boolean;
@@ -128,12 +132,22 @@ export interface BootstrapResult {
 }
 
 export interface AccessServiceOptions {
+  /** Where everything is stored; multi-row writes use its `withTransaction`. */
   readonly metadata: Metadata;
   /** Decides `create-project` for pushes; invalidated after every binding change. */
   readonly authorizer: RbacAuthorizer;
+  /** Creation, expiry and revocation times. */
   readonly clock: Clock;
   /** Whether users may create projects (the same switch the authorizer was built with; used to explain refusals). */
   readonly selfProvisioning: boolean;
+  /**
+   * Called after a project was deleted, with the repositories it had, so
+   * that in-memory caches of their manifests, tags and blob links (the
+   * registry's) can forget them: the metadata store deletes them without
+   * going through the registry. A repository pushed between the listing and
+   * the delete is deleted but not named here.
+   */
+  readonly onProjectDeleted?: ((project: string, repositories: readonly string[]) => void) | undefined;
 }
 
 function tokenView(record: ServiceAccountTokenRecord): ServiceAccountTokenView {
@@ -175,8 +189,10 @@ export class AccessService {
   readonly #authorizer: RbacAuthorizer;
   readonly #clock: Clock;
   readonly #selfProvisioning: boolean;
+  readonly #onProjectDeleted: AccessServiceOptions['onProjectDeleted'];
 
   constructor(options: AccessServiceOptions) {
+    this.#onProjectDeleted = options.onProjectDeleted;
     this.#metadata = options.metadata;
     this.#authorizer = options.authorizer;
     this.#clock = options.clock;
@@ -249,6 +265,11 @@ export class AccessService {
     const record: ProjectRecord = { name: project, createdAt: this.#clock(), createdBy: pusher.name, displayName: null };
     const outcome = await this.#metadata
       .withTransaction(async (tx): Promise<'exists' | 'created'> => {
+        // Checked again inside: on SQLite transactions run one at a time, so
+        // this sees a racing push's project. On PostgreSQL both may get past
+        // it; the insert then decides, and only the same pusher (same name,
+        // same millisecond) can also see itself as the creator, harmlessly.
+        if ((await tx.projects.getProject(project)) !== undefined) return 'exists';
         const stored = await tx.projects.ensureProject(record);
         if (!sameRecord(stored, record)) return 'exists';
         await tx.roleBindings.addBinding(owner);
@@ -275,9 +296,21 @@ export class AccessService {
    * @throws AccessError 'NotFound'
    */
   async deleteProject(name: string): Promise<void> {
-    const deleted = isProjectName(name) && (await this.#metadata.projects.deleteProject(name));
+    if (!isProjectName(name)) throw notFound('projects', name, `project ${JSON.stringify(name)} not found`);
+    const repositories = this.#onProjectDeleted === undefined ? [] : await this.#repositoriesOf(name);
+    const deleted = await this.#metadata.projects.deleteProject(name);
     this.#authorizer.invalidateAll();
+    this.#onProjectDeleted?.(name, repositories);
     if (!deleted) throw notFound('projects', name, `project ${JSON.stringify(name)} not found`);
+  }
+
+  async #repositoriesOf(project: string): Promise<string[]> {
+    const out: string[] = [];
+    for (;;) {
+      const names = await this.#metadata.repositories.listProjectRepositories(project, { after: out.at(-1), limit: 1000 });
+      out.push(...names);
+      if (names.length < 1000) return out;
+    }
   }
 
   /**
@@ -514,6 +547,27 @@ export class AccessService {
     return { name, createdAt, disabled: false, hasPassword: passwordHash !== null, groups: [] };
   }
 
+  /**
+   * Creates a local user with a bcrypt hash made elsewhere (htpasswd -B),
+   * for imports one user at a time.
+   * @throws AccessError 'Invalid' (name, hash not bcrypt), 'AlreadyExists'
+   */
+  async createUserWithHash(name: string, passwordHash: string): Promise<UserView> {
+    checkName('users', name, 'metadata.name');
+    checkBcrypt(passwordHash);
+    const createdAt = this.#clock();
+    if (!(await this.#metadata.users.createUser({ name, passwordHash, createdAt, disabled: false }))) {
+      throw new AccessError('AlreadyExists', `user ${JSON.stringify(name)} already exists`, { kind: 'users', name });
+    }
+    return { name, createdAt, disabled: false, hasPassword: true, groups: [] };
+  }
+
+  /** Replaces a user's password with a bcrypt hash made elsewhere. @throws AccessError 'Invalid', 'NotFound' */
+  async setPasswordHash(name: string, passwordHash: string): Promise<void> {
+    checkBcrypt(passwordHash);
+    if (!(await this.#metadata.users.setPasswordHash(name, passwordHash))) throw notFound('users', name, `user ${JSON.stringify(name)} not found`);
+  }
+
   /** @throws AccessError 'NotFound' */
   async getUser(name: string): Promise<UserView> {
     const record = await this.#metadata.users.getUser(name);
@@ -602,19 +656,22 @@ export class AccessService {
       let created = 0;
       let updated = 0;
       let unchanged = 0;
+      const changedUsers: string[] = [];
       for (const entry of entries) {
         const existing = await tx.users.getUser(entry.user);
         if (existing === undefined) {
           await tx.users.createUser({ name: entry.user, passwordHash: entry.hash, createdAt: now, disabled: false });
           created++;
+          changedUsers.push(entry.user);
         } else if (existing.passwordHash === entry.hash) {
           unchanged++;
         } else {
           await tx.users.setPasswordHash(entry.user, entry.hash);
           updated++;
+          changedUsers.push(entry.user);
         }
       }
-      return { created, updated, unchanged };
+      return { created, updated, unchanged, changedUsers };
     });
   }
 
@@ -748,6 +805,12 @@ export class AccessService {
 
   #accountNotFound(project: string, name: string): AccessError {
     return notFound('serviceaccounts', name, `service account ${JSON.stringify(name)} not found in project ${JSON.stringify(project)}`);
+  }
+}
+
+function checkBcrypt(hash: string): void {
+  if (!isBcryptHash(hash)) {
+    throw new AccessError('Invalid', 'password hash must be bcrypt ($2y$, $2a$ or $2b$, as htpasswd -B writes it)', { kind: 'users', field: 'spec.passwordHash' });
   }
 }
 

@@ -81,7 +81,8 @@ export class Authenticator {
       return this.checkCredentials(decoded.slice(0, colon), decoded.slice(colon + 1), address);
     }
     if (scheme === 'bearer') {
-      if (secretKind(value) === 'accessToken') return this.#accessToken(value, address);
+      const kind = secretKind(value);
+      if (kind === 'accessToken' || kind === 'serviceAccount') return this.checkCredentials('', value, address);
       return this.#registryToken(value);
     }
     throw new AuthenticationError('malformed', `unsupported authorization scheme ${JSON.stringify(scheme.slice(0, 20))}`);

@@ -13,6 +13,8 @@ export interface Registry {
   readonly uploads: UploadService;
   readonly manifests: ManifestService;
   readonly listing: ListingService;
+  /** Drops what this process cached of a repository that was deleted behind the registry's back (a project delete). */
+  forgetRepository(name: string): void;
 }
 
 export function createRegistry(deps: { metadata: Metadata; driver: BlobDriver; clock: Clock; maxManifestBytes: number }): Registry {
@@ -23,5 +25,6 @@ export function createRegistry(deps: { metadata: Metadata; driver: BlobDriver; c
     uploads: new UploadService({ metadata: deps.metadata, driver: deps.driver, caches, clock: deps.clock }),
     manifests: new ManifestService({ ...deps, caches, blobs }),
     listing: new ListingService({ metadata: deps.metadata }),
+    forgetRepository: (name) => caches.forgetRepository(name),
   };
 }

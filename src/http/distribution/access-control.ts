@@ -11,7 +11,10 @@ import { LruCache } from '../../registry/lru-cache.ts';
 /** How a /v2 request proves who it is and what it may do (Docker token authentication). */
 export interface DistributionAccessOptions {
   readonly authenticator: Authenticator;
+  /** Decides requests (the RBAC authorizer with the push-creates-project rule). */
   readonly authorizer: Authorizer;
+  /** The bindings alone, for pushes into a project that turned out to exist already. */
+  readonly bindings: Authorizer;
   readonly provisioner: ProjectProvisioner;
   readonly projects: Pick<ProjectStore, 'getProject'>;
   /** The `service` named in the Bearer challenge (the tokens' audience). */
@@ -96,18 +99,31 @@ export class DistributionAccess {
     return new OciError('DENIED', why, { detail });
   }
 
-  /** Creates the project of a push when it does not exist yet (and the pusher may), before anything is written. */
+  /**
+   * Before anything is written: creates the project of a push when it does
+   * not exist yet (and the pusher may create projects). When the project
+   * exists, and the pusher was not the one who just created it, its bindings
+   * must allow the push, whatever a token said: a token issued while the
+   * project was missing does not make someone else's new project writable.
+   */
   async beforePush(authentication: Authentication, repository: RepositoryName): Promise<void> {
     const now = Date.now();
     const known = this.#knownProjects.get(repository.project);
-    if (known !== undefined && known > now) return;
-    try {
-      await this.#options.provisioner.ensureProjectForPush(repository.project, authentication.principal);
-    } catch (error) {
-      if (error instanceof OciError) throw error;
-      throw new OciError('DENIED', (error as Error).message, { cause: error });
+    let outcome: 'exists' | 'created' = 'exists';
+    if (known === undefined || known <= now) {
+      try {
+        outcome = await this.#options.provisioner.ensureProjectForPush(repository.project, authentication.principal);
+      } catch (error) {
+        if (error instanceof OciError) throw error;
+        throw new OciError('DENIED', (error as Error).message, { cause: error });
+      }
+      this.#knownProjects.set(repository.project, now + KNOWN_PROJECT_MS);
     }
-    this.#knownProjects.set(repository.project, now + KNOWN_PROJECT_MS);
+    if (outcome === 'created') return;
+    const resource = { project: repository.project, repository: repository.name };
+    if (!(await this.#options.bindings.can(authentication.principal, 'push', resource))) {
+      throw new OciError('DENIED', `${authentication.principal.name} may not push ${repository.name}`);
+    }
   }
 
   async #why(authentication: Authentication, verb: RegistryVerb, repository: RepositoryName | undefined): Promise<string> {
