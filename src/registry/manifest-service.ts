@@ -9,6 +9,7 @@ import type { BlobService } from './blob-service.ts';
 import type { Clock } from './clock.ts';
 import { RegistryCaches } from './registry-caches.ts';
 import { blobKey } from './storage-keys.ts';
+import type { ManifestListener, PushedManifest } from './manifest-events.ts';
 
 /** A manifest reference from a URL: a tag or a digest. */
 export type ManifestReferenceText = { readonly tag: string } | { readonly digest: Digest };
@@ -43,6 +44,7 @@ export class ManifestService {
   readonly #blobs: BlobService;
   readonly #clock: Clock;
   readonly #maxBytes: number;
+  readonly #listeners: ManifestListener[] = [];
 
   constructor(deps: { metadata: Metadata; driver: BlobDriver; caches: RegistryCaches; blobs: BlobService; clock: Clock; maxManifestBytes: number }) {
     this.#metadata = deps.metadata;
@@ -57,7 +59,12 @@ export class ManifestService {
     return this.#maxBytes;
   }
 
-  async put(repository: RepositoryName, reference: ManifestReferenceText, bytes: Buffer, contentType: string | undefined): Promise<PutManifestResult> {
+  /** Registers a listener whose steps run inside every manifest push and tag removal (see ManifestListener). */
+  addListener(listener: ManifestListener): void {
+    this.#listeners.push(listener);
+  }
+
+  async put(repository: RepositoryName, reference: ManifestReferenceText, bytes: Buffer, contentType: string | undefined, actor?: string): Promise<PutManifestResult> {
     if (bytes.byteLength > this.#maxBytes) throw this.tooLarge(bytes.byteLength);
     const parsed = parseManifest(bytes, contentType);
     const digest = 'digest' in reference ? reference.digest.value : digestOf('sha256', bytes);
@@ -90,12 +97,15 @@ export class ManifestService {
       ...parsed.manifests.map((d) => ({ digest: d.digest, kind: 'manifest' as const })),
     ];
     const tag = 'tag' in reference ? reference.tag : undefined;
+    const push: PushedManifest = { repository, digest, tag, bytes, parsed, actor, now };
+    const steps = await Promise.all(this.#listeners.map((l) => l.prepareManifestPush(push)));
     const created = await this.#metadata.withTransaction(async (tx) => {
       await this.#checkReferences(tx, repository, parsed);
       await tx.repositories.ensureRepository(repository.name, repository.project, now);
       const existed = (await tx.manifests.getManifest(repository.name, digest)) !== undefined;
       await tx.manifests.putManifest(record, dedupe(references));
       if (tag !== undefined) await tx.tags.putTag(repository.name, tag, digest, now);
+      for (const step of steps) await step(tx);
       return !existed;
     });
     if (tag !== undefined) this.#caches.forgetTag(RegistryCaches.key(repository.name, tag));
@@ -138,9 +148,17 @@ export class ManifestService {
 
   /** DELETE by digest removes the manifest and every tag on it; by tag removes only the tag. */
   async delete(repository: RepositoryName, reference: ManifestReferenceText): Promise<void> {
+    const now = this.#clock();
     if ('tag' in reference) {
-      const removed = await this.#metadata.tags.deleteTag(repository.name, reference.tag);
-      this.#caches.forgetTag(RegistryCaches.key(repository.name, reference.tag));
+      const tag = reference.tag;
+      const removed = await this.#metadata.withTransaction(async (tx) => {
+        const digest = await tx.tags.getTag(repository.name, tag);
+        if (digest === undefined) return false;
+        await tx.tags.deleteTag(repository.name, tag);
+        for (const listener of this.#listeners) await listener.tagDeleted(tx, repository, tag, digest, now);
+        return true;
+      });
+      this.#caches.forgetTag(RegistryCaches.key(repository.name, tag));
       if (!removed) throw unknownManifest(repository, reference);
       return;
     }
@@ -149,6 +167,7 @@ export class ManifestService {
       if ((await tx.manifests.getManifest(repository.name, digest)) === undefined) return undefined;
       const onIt = await tx.tags.listTagsFor(repository.name, digest);
       await tx.manifests.deleteManifest(repository.name, digest);
+      for (const tag of onIt) for (const listener of this.#listeners) await listener.tagDeleted(tx, repository, tag, digest, now);
       return onIt;
     });
     if (tags === undefined) throw unknownManifest(repository, reference);

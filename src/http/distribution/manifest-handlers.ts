@@ -44,7 +44,7 @@ export function manifestHandlers(registry: Registry) {
       if (declared > limit) throw registry.manifests.tooLarge(declared);
       const bytes = await readBody(request.raw, limit, (size) => registry.manifests.tooLarge(size));
       if (bytes.byteLength === 0) throw new OciError('MANIFEST_INVALID', 'manifest body is empty');
-      const result = await registry.manifests.put(repository, reference, bytes, request.headers['content-type']);
+      const result = await registry.manifests.put(repository, reference, bytes, request.headers['content-type'], context.principal.name);
       context.log.digest = result.digest;
       context.log.bytes = bytes.byteLength;
       reply.code(201).headers({
