@@ -24,10 +24,26 @@ export class ListingService {
     return page(await this.#metadata.tags.listTags(repository.name, { after, limit: limit + 1 }), limit);
   }
 
-  async catalog(limit: number, after: string | undefined, visible: (name: string) => boolean = () => true): Promise<NamePage> {
-    // Ask for one more than the page holds, so we know whether a next page exists.
-    const names = await this.#metadata.repositories.listRepositories({ after, limit: limit + 1 });
-    return page(names.filter(visible), limit);
+  /**
+   * A page of the repositories `visible` admits. Hidden names are skipped
+   * while reading, so the page is full when enough visible ones exist and the
+   * next-page cursor is always a name the caller may see (a cursor must not
+   * leak a hidden repository's name).
+   */
+  async catalog(limit: number, after: string | undefined, visible: (name: string) => Promise<boolean>): Promise<NamePage> {
+    const batchSize = Math.max(limit + 1, 1000);
+    const shown: string[] = [];
+    let cursor = after;
+    for (;;) {
+      const batch = await this.#metadata.repositories.listRepositories({ after: cursor, limit: batchSize });
+      for (const name of batch) {
+        if (await visible(name)) shown.push(name);
+        // One more than the page holds tells that a next page exists.
+        if (shown.length > limit) return page(shown, limit);
+      }
+      if (batch.length < batchSize) return page(shown, limit);
+      cursor = batch.at(-1);
+    }
   }
 
   async referrers(repository: RepositoryName, subject: Digest, artifactType: string | undefined): Promise<ManifestRecord[]> {

@@ -29,12 +29,7 @@ export function listingHandlers(registry: Registry, limits: ListingLimits, canPu
 
     async catalog(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       const limit = pageSize(request, limits.maxCatalogPage);
-      let page: NamePage = { names: [] };
-      if (limit > 0) {
-        page = await registry.listing.catalog(limit, queryParam(request, 'last'));
-        const allowed = await Promise.all(page.names.map((name) => canPull(request, name)));
-        page = { ...page, names: page.names.filter((_, i) => allowed[i]) };
-      }
+      const page: NamePage = limit === 0 ? { names: [] } : await registry.listing.catalog(limit, queryParam(request, 'last'), (name) => canPull(request, name));
       linkNext(reply, '/v2/_catalog', limit, page);
       return reply.code(200).send({ repositories: page.names });
     },
