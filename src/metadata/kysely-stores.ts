@@ -18,6 +18,8 @@ import { KyselyRoleBindingStore } from './role-binding-store.ts';
 import { KyselyServiceAccountStore } from './service-account-store.ts';
 import { KyselyOAuthTokenStore } from './oauth-token-store.ts';
 import { KyselySigningKeyStore } from './signing-key-store.ts';
+import { KyselyImageStore } from './image-store.ts';
+import { KyselyImageStreamStore } from './image-stream-store.ts';
 
 /** Builds the stores on `db`, which may be a Kysely instance or a Transaction. */
 export function createKyselyStores(db: Kysely<Database>, dialect: SqlDialect): MetadataStores {
@@ -33,5 +35,7 @@ export function createKyselyStores(db: Kysely<Database>, dialect: SqlDialect): M
     serviceAccounts: new KyselyServiceAccountStore(db),
     oauthTokens: new KyselyOAuthTokenStore(db),
     signingKeys: new KyselySigningKeyStore(db),
+    images: new KyselyImageStore(db),
+    imageStreams: new KyselyImageStreamStore(db, dialect),
   };
 }

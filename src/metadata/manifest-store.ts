@@ -125,6 +125,18 @@ export class KyselyManifestStore implements ManifestStore {
     });
   }
 
+  async listReferences(repository: string, digest: string): Promise<ManifestReference[]> {
+    // The primary key (repository, manifest_digest, child_digest) serves this in order.
+    const rows = await this.#db
+      .selectFrom('manifest_references')
+      .select(['child_digest', 'kind'])
+      .where('repository', '=', repository)
+      .where('manifest_digest', '=', digest)
+      .orderBy('child_digest')
+      .execute();
+    return rows.map((r) => ({ digest: r.child_digest, kind: r.kind }));
+  }
+
   async listParents(repository: string, digest: string): Promise<string[]> {
     const rows = await this.#db
       .selectFrom('manifest_references')

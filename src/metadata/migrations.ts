@@ -326,9 +326,116 @@ function access(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Images (an index by manifest digest) and image streams with their tags and
+ * tag history (authoritative).
+ *
+ * No foreign key from streams to projects or repositories: a stream is
+ * created by the push that creates its repository (and maybe its project) in
+ * the same transaction, and an imported stream has no local repository.
+ * Inside a stream, foreign keys keep tags pointing at a history item that
+ * exists. Tag history is served newest first by a backward scan of its
+ * primary key (project, stream, tag, generation): no extra index needed.
+ */
+function imageStreams(dialect: SqlDialect): Migration {
+  const t = typesFor(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await finish(
+        dialect,
+        db.schema
+          .createTable('images')
+          .addColumn('digest', t.key, (c) => c.primaryKey())
+          .addColumn('media_type', t.text, (c) => c.notNull())
+          .addColumn('size', t.int64, (c) => c.notNull())
+          .addColumn('config_digest', t.key)
+          .addColumn('metadata', t.text)
+          .addColumn('layers', t.text, (c) => c.notNull())
+          .addColumn('manifests', t.text, (c) => c.notNull())
+          .addColumn('annotations', t.text)
+          .addColumn('created_at', t.int64, (c) => c.notNull()),
+      ).execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('image_streams')
+          .addColumn('project', t.key, (c) => c.notNull())
+          .addColumn('name', t.key, (c) => c.notNull())
+          .addColumn('uid', t.key, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('generation', t.int64, (c) => c.notNull())
+          .addColumn('resource_version', t.int64, (c) => c.notNull())
+          .addColumn('spec', t.text, (c) => c.notNull())
+          .addColumn('annotations', t.text, (c) => c.notNull())
+          .addColumn('status_conditions', t.text, (c) => c.notNull())
+          .addColumn('next_import_at', t.int64)
+          .addColumn('import_lease_owner', t.text)
+          .addColumn('import_lease_until', t.int64)
+          .addPrimaryKeyConstraint('image_streams_pk', ['project', 'name']),
+      ).execute();
+      // claimDueImports: a range scan over what is due, oldest first.
+      await db.schema.createIndex('image_streams_next_import').on('image_streams').column('next_import_at').execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('image_stream_tag_items')
+          .addColumn('project', t.key, (c) => c.notNull())
+          .addColumn('stream', t.key, (c) => c.notNull())
+          .addColumn('tag', t.key, (c) => c.notNull())
+          .addColumn('generation', t.int64, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addColumn('image_digest', t.key, (c) => c.notNull())
+          .addColumn('docker_image_reference', t.text, (c) => c.notNull())
+          .addColumn('source_kind', t.text, (c) => c.notNull().check(sql`source_kind in ('push', 'import', 'tag', 'rollback')`))
+          .addColumn('source_ref', t.text)
+          .addPrimaryKeyConstraint('image_stream_tag_items_pk', ['project', 'stream', 'tag', 'generation'])
+          .addForeignKeyConstraint('image_stream_tag_items_stream_fk', ['project', 'stream'], 'image_streams', ['project', 'name'], (c) =>
+            c.onDelete('cascade'),
+          ),
+      ).execute();
+      // ImageStreamImage lookups (is this image in the stream?) and, later, GC marking by image.
+      await db.schema
+        .createIndex('image_stream_tag_items_image')
+        .on('image_stream_tag_items')
+        .columns(['project', 'stream', 'image_digest'])
+        .execute();
+
+      await finish(
+        dialect,
+        db.schema
+          .createTable('image_stream_tags')
+          .addColumn('project', t.key, (c) => c.notNull())
+          .addColumn('stream', t.key, (c) => c.notNull())
+          .addColumn('tag', t.key, (c) => c.notNull())
+          .addColumn('current_generation', t.int64, (c) => c.notNull())
+          .addColumn('updated_at', t.int64, (c) => c.notNull())
+          .addPrimaryKeyConstraint('image_stream_tags_pk', ['project', 'stream', 'tag'])
+          .addForeignKeyConstraint('image_stream_tags_stream_fk', ['project', 'stream'], 'image_streams', ['project', 'name'], (c) =>
+            c.onDelete('cascade'),
+          )
+          // No cascade: pruning history must never remove a tag's current item.
+          .addForeignKeyConstraint(
+            'image_stream_tags_item_fk',
+            ['project', 'stream', 'tag', 'current_generation'],
+            'image_stream_tag_items',
+            ['project', 'stream', 'tag', 'generation'],
+          ),
+      ).execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const table of ['image_stream_tags', 'image_stream_tag_items', 'image_streams', 'images']) {
+        await db.schema.dropTable(table).execute();
+      }
+    },
+  };
+}
+
 /** The migrations in order, for one dialect (only column types and storage options differ). */
 export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
-  return { '0001_registry': registry(dialect), '0002_access': access(dialect) };
+  return { '0001_registry': registry(dialect), '0002_access': access(dialect), '0003_imagestreams': imageStreams(dialect) };
 }
 
 /** An in-code migration provider (no file-system scanning, so it works from any install layout). */

@@ -115,6 +115,12 @@ export class KyselyMetadata implements Metadata {
   get signingKeys(): MetadataStores['signingKeys'] {
     return this.#stores.signingKeys;
   }
+  get images(): MetadataStores['images'] {
+    return this.#stores.images;
+  }
+  get imageStreams(): MetadataStores['imageStreams'] {
+    return this.#stores.imageStreams;
+  }
 
   /**
    * SQLite: the transaction holds the single connection, so every other

@@ -2,8 +2,9 @@
  * Kysely table types for the metadata database (snake_case, as stored).
  *
  * Authoritative (cannot be rebuilt from blob storage): repositories, tags,
- * uploads. An index (rebuildable by re-reading manifests from blob storage):
- * blobs, repository_blobs, manifests, manifest_references — rebuildable only
+ * uploads, the access-control tables, image_streams and their tags and tag
+ * history. An index (rebuildable by re-reading manifests from blob storage):
+ * blobs, repository_blobs, manifests, manifest_references, images — rebuildable only
  * as long as the blob bytes are still there, so they are backed up with the
  * rest.
  *
@@ -138,6 +139,66 @@ export interface SigningKeysTable {
   retired_at: number | null;
 }
 
+// Images and image streams (migration 0003_imagestreams). JSON columns hold
+// JSON text on both dialects (as manifests.annotations does), parsed by the stores.
+
+/** An index: rebuildable from the manifests and configs in blob storage. */
+export interface ImagesTable {
+  digest: string;
+  media_type: string;
+  size: number;
+  config_digest: string | null;
+  /** JSON of DockerImageMetadata, or NULL. */
+  metadata: string | null;
+  /** JSON array of ImageLayer. */
+  layers: string;
+  /** JSON array of ImageManifestEntry. */
+  manifests: string;
+  annotations: string | null;
+  created_at: number;
+}
+
+/** Authoritative. */
+export interface ImageStreamsTable {
+  project: string;
+  name: string;
+  uid: string;
+  created_at: number;
+  generation: number;
+  resource_version: number;
+  /** JSON of ImageStreamSpec. */
+  spec: string;
+  /** JSON object of strings. */
+  annotations: string;
+  /** JSON array of ImageStreamCondition. */
+  status_conditions: string;
+  next_import_at: number | null;
+  import_lease_owner: string | null;
+  import_lease_until: number | null;
+}
+
+/** Authoritative: every place a tag ever pointed, kept after the tag is deleted. */
+export interface ImageStreamTagItemsTable {
+  project: string;
+  stream: string;
+  tag: string;
+  generation: number;
+  created_at: number;
+  image_digest: string;
+  docker_image_reference: string;
+  source_kind: 'push' | 'import' | 'tag' | 'rollback';
+  source_ref: string | null;
+}
+
+/** Authoritative: the current item of each live tag. */
+export interface ImageStreamTagsTable {
+  project: string;
+  stream: string;
+  tag: string;
+  current_generation: number;
+  updated_at: number;
+}
+
 /** The whole metadata database, as Kysely sees it. */
 export interface Database {
   repositories: RepositoriesTable;
@@ -156,6 +217,10 @@ export interface Database {
   service_account_tokens: ServiceAccountTokensTable;
   oauth_tokens: OAuthTokensTable;
   signing_keys: SigningKeysTable;
+  images: ImagesTable;
+  image_streams: ImageStreamsTable;
+  image_stream_tag_items: ImageStreamTagItemsTable;
+  image_stream_tags: ImageStreamTagsTable;
 }
 
 /** Which SQL engine a Kysely instance talks to; the few dialect-specific bits branch on it. */

@@ -112,6 +112,8 @@ export interface ManifestStore {
    * Does not check for parents (listParents) or referrers: that is the caller's rule.
    */
   deleteManifest(repository: string, digest: string): Promise<boolean>;
+  /** What the manifest references (blobs and child manifests), in byte order of digest; empty when there is no such manifest. */
+  listReferences(repository: string, digest: string): Promise<ManifestReference[]>;
   /** Digests of manifests in the repository whose index references this manifest (kind 'manifest'), in byte order. */
   listParents(repository: string, digest: string): Promise<string[]>;
   /** Manifests whose subject is `subjectDigest`, optionally only those with this artifactType; ordered by digest. */
@@ -356,6 +358,306 @@ export interface SigningKeyStore {
   retireKey(kid: string, now: number): Promise<boolean>;
 }
 
+// ---------------------------------------------------------------------------
+// Images and image streams (migration 0003_imagestreams). Images are an index
+// (rebuildable by re-reading manifests and configs from blob storage); image
+// streams, their tags and tag history are authoritative (the history of where
+// each tag pointed cannot be rebuilt).
+
+/** A platform as an index entry states it (OCI image-index `platform`). */
+export interface ImagePlatform {
+  readonly architecture: string;
+  readonly os: string;
+  readonly variant?: string;
+  readonly 'os.version'?: string;
+}
+
+/** One layer of an image, in manifest order. */
+export interface ImageLayer {
+  /** The layer's blob digest (OpenShift calls it `name`). */
+  readonly name: string;
+  readonly size: number;
+  readonly mediaType: string;
+}
+
+/** One child of a manifest list or index. */
+export interface ImageManifestEntry {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly size: number;
+  /** Null for entries without a platform (attestations, artifacts). */
+  readonly platform: ImagePlatform | null;
+}
+
+/** An entry of the image config's `history`, with Docker's key names. */
+export interface ImageHistoryEntry {
+  readonly created?: string;
+  readonly created_by?: string;
+  readonly author?: string;
+  readonly comment?: string;
+  /** True when the step added no layer (ENV, LABEL, CMD…): such entries have no layer in `layers`. */
+  readonly empty_layer?: boolean;
+}
+
+/** Docker's HEALTHCHECK settings (durations in nanoseconds, as the config stores them). */
+export interface ImageHealthcheck {
+  readonly Test?: readonly string[];
+  readonly Interval?: number;
+  readonly Timeout?: number;
+  readonly StartPeriod?: number;
+  readonly StartInterval?: number;
+  readonly Retries?: number;
+}
+
+/** The container defaults of an image config (`config` of the OCI/Docker image config), with its key names. */
+export interface ImageContainerConfig {
+  readonly User?: string;
+  /** Keys like `8080/tcp`; the values are always empty objects. */
+  readonly ExposedPorts?: Readonly<Record<string, Readonly<Record<string, never>>>>;
+  readonly Env?: readonly string[];
+  readonly Entrypoint?: readonly string[];
+  readonly Cmd?: readonly string[];
+  readonly Volumes?: Readonly<Record<string, Readonly<Record<string, never>>>>;
+  readonly WorkingDir?: string;
+  readonly Labels?: Readonly<Record<string, string>>;
+  readonly StopSignal?: string;
+  readonly Shell?: readonly string[];
+  readonly OnBuild?: readonly string[];
+  readonly Healthcheck?: ImageHealthcheck;
+  readonly ArgsEscaped?: boolean;
+}
+
+/**
+ * What an image's config blob says about it (OpenShift's
+ * `dockerImageMetadata`), extracted once at push or import time.
+ */
+export interface DockerImageMetadata {
+  readonly author?: string;
+  /** RFC 3339 build time, as the config states it (not verified). */
+  readonly created?: string;
+  readonly dockerVersion?: string;
+  readonly architecture?: string;
+  readonly os?: string;
+  readonly variant?: string;
+  readonly osVersion?: string;
+  readonly config?: ImageContainerConfig;
+  readonly history: readonly ImageHistoryEntry[];
+  /** `rootfs.diff_ids`: digests of the uncompressed layers, in order. */
+  readonly diffIds: readonly string[];
+  /** Bytes of the config blob plus every layer: what a pull transfers at most. */
+  readonly size: number;
+}
+
+/** An image (or a manifest list / index), by manifest digest; the same in every repository that holds it. */
+export interface ImageRecord {
+  readonly digest: string;
+  readonly mediaType: string;
+  /** Bytes of the manifest itself. */
+  readonly size: number;
+  /** The config blob's digest (Docker's image ID); null for an index. */
+  readonly configDigest: string | null;
+  /** Null for an index, or when the config is not an image config (artifacts). */
+  readonly metadata: DockerImageMetadata | null;
+  /** Image manifests: the layers in order; empty for an index. */
+  readonly layers: readonly ImageLayer[];
+  /** Indexes and manifest lists: the per-platform manifests; empty for an image. */
+  readonly manifests: readonly ImageManifestEntry[];
+  readonly annotations: Readonly<Record<string, string>> | null;
+  readonly createdAt: number;
+}
+
+/** Keyset page over digests. */
+export interface DigestPage {
+  /** Only digests strictly after this one (byte order). */
+  readonly after?: string | undefined;
+  readonly limit: number;
+}
+
+export interface ImageStore {
+  /**
+   * Records an image. Idempotent: the first write of a digest wins (same
+   * digest, same content, so a second extraction has nothing to add).
+   */
+  putImage(image: ImageRecord): Promise<void>;
+  getImage(digest: string): Promise<ImageRecord | undefined>;
+  /** Images in byte order of digest, keyset-paged. */
+  listImages(page: DigestPage): Promise<ImageRecord[]>;
+}
+
+/** Where a spec tag takes its image from (OpenShift's ObjectReference subset). */
+export interface ImageStreamTagReference {
+  readonly kind: 'DockerImage' | 'ImageStreamTag' | 'ImageStreamImage';
+  readonly name: string;
+  /** Project of an ImageStreamTag/ImageStreamImage in another project. */
+  readonly namespace?: string;
+}
+
+/** One entry of `spec.tags`. */
+export interface ImageStreamSpecTag {
+  readonly name: string;
+  readonly from?: ImageStreamTagReference;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly importPolicy?: { readonly scheduled?: boolean; readonly insecure?: boolean };
+  readonly referencePolicy?: { readonly type: 'Source' | 'Local' };
+}
+
+/** An image stream's desired state, as the API accepts it. */
+export interface ImageStreamSpec {
+  /** An external repository to import every tag from (`registry.example.com/library/ruby`). */
+  readonly dockerImageRepository?: string;
+  readonly tags?: readonly ImageStreamSpecTag[];
+}
+
+/** A status condition, Kubernetes-style; `tag` set when it concerns one tag (e.g. a failed import of it). */
+export interface ImageStreamCondition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason?: string;
+  readonly message?: string;
+  readonly tag?: string;
+  /** Milliseconds since the epoch. */
+  readonly lastTransitionTime: number;
+}
+
+export interface ImageStreamRecord {
+  readonly project: string;
+  /** The repository path after the project (`p/a/b` is stream `a/b` of project `p`). */
+  readonly name: string;
+  /** Random UUID, fixed at creation (a recreated stream gets a new one). */
+  readonly uid: string;
+  readonly createdAt: number;
+  /** Bumped on every spec change. */
+  readonly generation: number;
+  /** Bumped on every change (spec, tags, history, status): the optimistic-concurrency token. */
+  readonly resourceVersion: number;
+  readonly spec: ImageStreamSpec;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly conditions: readonly ImageStreamCondition[];
+  /** When the scheduler should import this stream next; null when nothing is scheduled. */
+  readonly nextImportAt: number | null;
+  readonly importLeaseOwner: string | null;
+  readonly importLeaseUntil: number | null;
+}
+
+/** How a history item came to be. */
+export type TagItemSourceKind = 'push' | 'import' | 'tag' | 'rollback';
+
+/** A new history item, before the store numbers it. */
+export interface NewTagItem {
+  readonly createdAt: number;
+  readonly imageDigest: string;
+  /** The pull spec of the image (`host/project/name@sha256:…`, or the external reference of an import). */
+  readonly dockerImageReference: string;
+  readonly sourceKind: TagItemSourceKind;
+  /** Where it came from: the source `project/stream:tag` of a tag, the external reference of an import, the generation rolled back to. */
+  readonly sourceRef: string | null;
+}
+
+/** One entry of a tag's history. */
+export interface TagItemRecord extends NewTagItem {
+  readonly project: string;
+  readonly stream: string;
+  readonly tag: string;
+  /** 1 for the tag's first item, then previous max + 1: history never reuses a number. */
+  readonly generation: number;
+}
+
+/** A tag of a stream with the item it currently points at. */
+export interface StreamTagRecord {
+  readonly tag: string;
+  readonly updatedAt: number;
+  readonly current: TagItemRecord;
+}
+
+/** Keyset page over (project, name) for listings across projects. */
+export interface StreamPage {
+  readonly after?: { readonly project: string; readonly name: string } | undefined;
+  readonly limit: number;
+}
+
+/** Newest-first page of a tag's history. */
+export interface TagItemPage {
+  /** Only items with a generation strictly below this one. */
+  readonly beforeGeneration?: number | undefined;
+  readonly limit: number;
+}
+
+export interface ImageStreamStore {
+  /** Creates the stream (empty spec) if absent; returns the stored record either way (the first creator's stays). */
+  ensureStream(project: string, name: string, now: number): Promise<ImageStreamRecord>;
+  /** Creates a stream with a spec; undefined (and no change) when it exists. */
+  createStream(
+    project: string,
+    name: string,
+    now: number,
+    spec: ImageStreamSpec,
+    annotations: Readonly<Record<string, string>>,
+  ): Promise<ImageStreamRecord | undefined>;
+  getStream(project: string, name: string): Promise<ImageStreamRecord | undefined>;
+  /** A project's streams in byte order of name, keyset-paged on the primary key. */
+  listStreams(project: string, page: Page): Promise<ImageStreamRecord[]>;
+  /** Every project's streams in byte order of (project, name), keyset-paged. */
+  listAllStreams(page: StreamPage): Promise<ImageStreamRecord[]>;
+  /**
+   * Replaces spec and annotations, bumping generation and resourceVersion.
+   * @throws ImageStreamNotFoundError when there is no such stream.
+   * @throws ImageStreamConflictError when `expectedResourceVersion` is given and differs from the stored one.
+   */
+  putSpec(
+    project: string,
+    name: string,
+    update: { readonly spec: ImageStreamSpec; readonly annotations: Readonly<Record<string, string>> },
+    expectedResourceVersion: number | undefined,
+  ): Promise<ImageStreamRecord>;
+  /** Deletes a stream with its tags and whole history; false when there was none. */
+  deleteStream(project: string, name: string): Promise<boolean>;
+  /**
+   * Appends a history item to a tag (generation = previous max + 1 for that
+   * tag, deleted items included), points the tag at it and bumps the stream's
+   * resourceVersion. Concurrent appends to one stream are ordered (row lock
+   * on the stream). Call inside the transaction that made the change it records.
+   * @throws ImageStreamNotFoundError when there is no such stream.
+   */
+  addTagItem(project: string, stream: string, tag: string, item: NewTagItem): Promise<TagItemRecord>;
+  /**
+   * Points a tag at an existing item of its history (re-creating the tag if it was deleted).
+   * @throws ImageStreamNotFoundError / TagItemNotFoundError.
+   */
+  setCurrentItem(project: string, stream: string, tag: string, generation: number, now: number): Promise<TagItemRecord>;
+  /** Removes a tag from the stream; its history stays (until pruned). False when there was no such tag. */
+  deleteTag(project: string, stream: string, tag: string, now: number): Promise<boolean>;
+  /** One tag with its current item. */
+  getTag(project: string, stream: string, tag: string): Promise<StreamTagRecord | undefined>;
+  /** The stream's tags in byte order of name, each with its current item. */
+  listTags(project: string, stream: string, page: Page): Promise<StreamTagRecord[]>;
+  /** A tag's history, newest first, deleted tags' history included (served by the primary key). */
+  listTagItems(project: string, stream: string, tag: string, page: TagItemPage): Promise<TagItemRecord[]>;
+  getTagItem(project: string, stream: string, tag: string, generation: number): Promise<TagItemRecord | undefined>;
+  /** The newest history item of any tag of the stream that records this image; undefined when none does. */
+  findImageItem(project: string, stream: string, imageDigest: string): Promise<TagItemRecord | undefined>;
+  /** Sets (or with null clears) when the stream should be imported next. False when there is no such stream. */
+  scheduleImport(project: string, name: string, at: number | null): Promise<boolean>;
+  /**
+   * Leases up to `limit` streams whose import is due (`nextImportAt <= now`)
+   * and whose lease is free or expired, oldest due first, to `owner` until
+   * `now + leaseMs`, in one conditional UPDATE: two processes never hold the
+   * same stream. Returns the leased streams.
+   */
+  claimDueImports(owner: string, now: number, leaseMs: number, limit: number): Promise<ImageStreamRecord[]>;
+  /**
+   * Ends `owner`'s lease: records the conditions, the next import time and
+   * bumps resourceVersion. False (and no change) when `owner` no longer holds
+   * the lease (it expired and another process took it).
+   */
+  finishImport(
+    project: string,
+    name: string,
+    owner: string,
+    nextImportAt: number | null,
+    conditions: readonly ImageStreamCondition[],
+  ): Promise<boolean>;
+}
+
 /** The stores that share one transaction. */
 export interface MetadataStores {
   readonly repositories: RepositoryStore;
@@ -369,6 +671,8 @@ export interface MetadataStores {
   readonly serviceAccounts: ServiceAccountStore;
   readonly oauthTokens: OAuthTokenStore;
   readonly signingKeys: SigningKeyStore;
+  readonly images: ImageStore;
+  readonly imageStreams: ImageStreamStore;
 }
 
 export interface Metadata extends MetadataStores {

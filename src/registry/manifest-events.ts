@@ -14,6 +14,13 @@ export interface PushedManifest {
   readonly actor: string | undefined;
   /** Milliseconds since the epoch: the time of the push. */
   readonly now: number;
+  /**
+   * Set when the manifest was not pushed by a client but tagged from where it
+   * already was (ManifestService.tagExisting): a tag from another repository,
+   * or a rollback to an earlier item of the tag's history. `ref` says from
+   * what (e.g. `project/stream:tag`, or the generation rolled back to).
+   */
+  readonly source?: { readonly kind: 'tag' | 'rollback'; readonly ref: string };
 }
 
 /** What happens in the same transaction as a manifest write, so that nothing that describes it can be lost. */

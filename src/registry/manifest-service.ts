@@ -112,6 +112,54 @@ export class ManifestService {
     return { digest, subjectDigest: record.subjectDigest, created };
   }
 
+  /**
+   * Tags a manifest that `source` already holds into `target` under `tag`,
+   * without copying blobs: in ONE transaction it links every blob and child
+   * manifest the manifest references (recursively, for an index) into
+   * `target`, records the manifests there with the same references, moves the
+   * tag and runs the listeners' steps (with `origin` as the push's `source`).
+   * `source` and `target` may be the same repository (a rollback moves a tag
+   * back to an earlier digest). The caller checks that the actor may pull
+   * `source` and push `target`.
+   *
+   * @throws OciError MANIFEST_UNKNOWN when `source` does not hold the manifest (or lost it meanwhile).
+   */
+  async tagExisting(
+    source: RepositoryName,
+    digest: string,
+    target: RepositoryName,
+    tag: string,
+    actor?: string,
+    origin: { readonly kind: 'tag' | 'rollback'; readonly ref: string } = { kind: 'tag', ref: `${source.name}@${digest}` },
+  ): Promise<PutManifestResult> {
+    parseTag(tag);
+    const { record, bytes } = await this.get(source, { digest: parseDigest(digest) });
+    const parsed = parseManifest(bytes, record.mediaType);
+    const now = this.#clock();
+    const push: PushedManifest = { repository: target, digest, tag, bytes, parsed, actor, now, source: origin };
+    // Listeners read what they need (the config blob: same bytes, same key) before the transaction.
+    const steps = await Promise.all(this.#listeners.map((l) => l.prepareManifestPush(push)));
+    const created = await this.#metadata.withTransaction(async (tx) => {
+      // Read the closure inside the transaction, so a concurrent delete in
+      // `source` either happened before (MANIFEST_UNKNOWN) or waits for us.
+      const closure = await manifestClosure(tx, source, digest);
+      await tx.repositories.ensureRepository(target.name, target.project, now);
+      const existed = (await tx.manifests.getManifest(target.name, digest)) !== undefined;
+      // Children before parents: each manifest lands with what it references already linked.
+      for (const { manifest, references } of closure) {
+        for (const reference of references) {
+          if (reference.kind === 'blob') await tx.blobs.linkBlob(target.name, reference.digest, now);
+        }
+        await tx.manifests.putManifest({ ...manifest, repository: target.name, createdAt: now }, references);
+      }
+      await tx.tags.putTag(target.name, tag, digest, now);
+      for (const step of steps) await step(tx);
+      return !existed;
+    });
+    this.#caches.forgetTag(RegistryCaches.key(target.name, tag));
+    return { digest, subjectDigest: record.subjectDigest, created };
+  }
+
   tooLarge(size: number): OciError {
     return new OciError('MANIFEST_INVALID', `manifest is ${size} bytes; the limit is ${this.#maxBytes} bytes`, { status: 413, detail: { limit: this.#maxBytes } });
   }
@@ -211,6 +259,31 @@ export class ManifestService {
       }
     }
   }
+}
+
+/**
+ * A manifest with every manifest it references (children of an index, their
+ * children…), children first, each with its stored references. Reads the
+ * stores, never the caches: this decides what gets recorded.
+ */
+async function manifestClosure(
+  stores: MetadataStores,
+  repository: RepositoryName,
+  digest: string,
+): Promise<{ manifest: ManifestRecord; references: ManifestReference[] }[]> {
+  const ordered: { manifest: ManifestRecord; references: ManifestReference[] }[] = [];
+  const seen = new Set<string>();
+  const visit = async (d: string): Promise<void> => {
+    if (seen.has(d)) return;
+    seen.add(d);
+    const manifest = await stores.manifests.getManifest(repository.name, d);
+    if (manifest === undefined) throw unknownManifest(repository, { digest: parseDigest(d) });
+    const references = await stores.manifests.listReferences(repository.name, d);
+    for (const reference of references) if (reference.kind === 'manifest') await visit(reference.digest);
+    ordered.push({ manifest, references });
+  };
+  await visit(digest);
+  return ordered;
 }
 
 function unknownManifest(repository: RepositoryName, reference: ManifestReferenceText): OciError {

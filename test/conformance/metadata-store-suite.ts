@@ -9,6 +9,12 @@ import type { OAuthTokenRecord, RoleBindingRecord, ServiceAccountTokenRecord, Si
 import { ProjectNotFoundError } from '../../src/metadata/project-store.ts';
 import { ServiceAccountNotFoundError } from '../../src/metadata/service-account-store.ts';
 import { GroupNotFoundError, UserNotFoundError } from '../../src/metadata/user-store.ts';
+import type { Insertable } from 'kysely';
+import { ImageStreamConflictError, ImageStreamNotFoundError, TagItemNotFoundError } from '../../src/metadata/image-stream-store.ts';
+import { KyselyMetadata } from '../../src/metadata/open-metadata.ts';
+import type { Database } from '../../src/metadata/schema.ts';
+import { insertMany } from '../../src/metadata/sql-support.ts';
+import type { ImageRecord, ImageStreamCondition, ImageStreamSpec, NewTagItem } from '../../src/metadata/stores.ts';
 
 /** A fresh, empty, not yet migrated metadata database under test. */
 export interface MetadataFixture {
@@ -50,6 +56,16 @@ function manifest(repository: string, d: string, overrides: Partial<ManifestReco
     createdAt: 1000,
     ...overrides,
   };
+}
+
+/**
+ * Inserts many rows in one transaction with multi-row INSERTs, for the
+ * listing-at-scale cases (the store API has no bulk call). Both backends are
+ * KyselyMetadata, whose `db` handle is there for tests and maintenance.
+ */
+async function bulkInsert<T extends keyof Database & string>(m: Metadata, table: T, rows: readonly Insertable<Database[T]>[]): Promise<void> {
+  assert.ok(m instanceof KyselyMetadata, 'bulk inserts need the Kysely handle');
+  await m.db.transaction().execute((trx) => insertMany(trx, table, rows));
 }
 
 async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
@@ -368,6 +384,34 @@ export function metadataStoreSuite(
 
       it('refuses a manifest in a repository that does not exist', async () => {
         await assert.rejects(m.manifests.putManifest(manifest('p/none', digest('m')), []), RepositoryNotFoundError);
+      });
+
+      it('lists what a manifest references, in byte order, once each', async () => {
+        await m.manifests.putManifest(manifest('p/r', digest('img')), [
+          { digest: digest('layer-b'), kind: 'blob' },
+          { digest: digest('config'), kind: 'blob' },
+          { digest: digest('layer-b'), kind: 'blob' },
+        ]);
+        await m.manifests.putManifest(manifest('p/r', digest('index')), [
+          { digest: digest('img'), kind: 'manifest' },
+          { digest: digest('remote'), kind: 'manifest' },
+        ]);
+        assert.deepEqual(
+          await m.manifests.listReferences('p/r', digest('img')),
+          [
+            { digest: digest('config'), kind: 'blob' },
+            { digest: digest('layer-b'), kind: 'blob' },
+          ].sort((a, b) => byteOrder(a.digest, b.digest)),
+        );
+        assert.deepEqual(
+          await m.manifests.listReferences('p/r', digest('index')),
+          [
+            { digest: digest('img'), kind: 'manifest' },
+            { digest: digest('remote'), kind: 'manifest' },
+          ].sort((a, b) => byteOrder(a.digest, b.digest)),
+        );
+        assert.deepEqual(await m.manifests.listReferences('p/r', digest('none')), []);
+        assert.deepEqual(await m.manifests.listReferences('p/other', digest('img')), []);
       });
 
       it('lists the index manifests that reference a child manifest', async () => {
@@ -857,6 +901,373 @@ export function metadataStoreSuite(
         assert.equal(await m.signingKeys.retireKey('k3', 500), false);
         assert.equal(await m.signingKeys.retireKey('none', 500), false);
         assert.deepEqual((await m.signingKeys.listActiveKeys()).map((k) => k.kid), ['k2', 'k1']);
+      });
+    });
+
+    describe('images', () => {
+      function image(d: string, overrides: Partial<ImageRecord> = {}): ImageRecord {
+        return {
+          digest: d,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          size: 1234,
+          configDigest: digest(`config-of-${d}`),
+          metadata: {
+            author: 'Ünïcode Dev <dev@example.com>',
+            created: '2026-03-01T12:00:00Z',
+            architecture: 'amd64',
+            os: 'linux',
+            config: { Env: ['PATH=/usr/bin'], Cmd: ['/app'], ExposedPorts: { '8080/tcp': {} }, Labels: { 'org.example/ä': 'ß ✓' } },
+            history: [{ created: '2026-03-01T12:00:00Z', created_by: 'ENV PATH=/usr/bin', empty_layer: true }],
+            diffIds: [digest('diff')],
+            size: 5 * 2 ** 32 + 7,
+          },
+          layers: [
+            { name: digest('l1'), size: 5 * 2 ** 32, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' },
+            { name: digest('l2'), size: 7, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' },
+          ],
+          manifests: [],
+          annotations: { 'org.opencontainers.image.source': 'https://example.com/app' },
+          createdAt: 10,
+          ...overrides,
+        };
+      }
+
+      it('puts idempotently (the first write wins) and reads back every field', async () => {
+        const first = image(digest('img'));
+        await m.images.putImage(first);
+        await m.images.putImage({ ...first, size: 1, metadata: null, layers: [], createdAt: 20 });
+        assert.deepEqual(await m.images.getImage(digest('img')), first);
+        assert.equal(await m.images.getImage(digest('none')), undefined);
+      });
+
+      it('round-trips an index with per-platform manifests and no metadata', async () => {
+        const index = image(digest('idx'), {
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          configDigest: null,
+          metadata: null,
+          layers: [],
+          annotations: null,
+          manifests: [
+            { digest: digest('amd64'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 500, platform: { architecture: 'amd64', os: 'linux' } },
+            { digest: digest('arm'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 501, platform: { architecture: 'arm', os: 'linux', variant: 'v7' } },
+            { digest: digest('att'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 502, platform: null },
+          ],
+        });
+        await m.images.putImage(index);
+        assert.deepEqual(await m.images.getImage(digest('idx')), index);
+      });
+
+      it('lists images in byte order of digest with keyset paging', async () => {
+        const digests = ['c', 'a', 'b', 'e', 'd'].map((l) => digest(l));
+        for (const d of digests) await m.images.putImage(image(d));
+        const expected = sortedBytes(digests);
+        assert.deepEqual((await m.images.listImages({ limit: 10 })).map((i) => i.digest), expected);
+        assert.deepEqual((await m.images.listImages({ after: expected[1], limit: 2 })).map((i) => i.digest), expected.slice(2, 4));
+        assert.deepEqual(await m.images.listImages({ after: expected.at(-1), limit: 2 }), []);
+      });
+    });
+
+    describe('image streams', () => {
+      function item(d: string, createdAt: number, overrides: Partial<NewTagItem> = {}): NewTagItem {
+        return {
+          createdAt,
+          imageDigest: digest(d),
+          dockerImageReference: `registry.test:5000/p/app@${digest(d)}`,
+          sourceKind: 'push',
+          sourceRef: null,
+          ...overrides,
+        };
+      }
+
+      it('ensureStream creates once; createStream refuses an existing stream', async () => {
+        assert.equal(await m.imageStreams.getStream('p', 'app'), undefined);
+        const created = await m.imageStreams.ensureStream('p', 'app', 100);
+        assert.equal(created.project, 'p');
+        assert.equal(created.name, 'app');
+        assert.match(created.uid, /^[0-9a-f-]{36}$/);
+        assert.equal(created.createdAt, 100);
+        assert.equal(created.generation, 1);
+        assert.equal(created.resourceVersion, 1);
+        assert.deepEqual(created.spec, {});
+        assert.deepEqual(created.annotations, {});
+        assert.deepEqual(created.conditions, []);
+        assert.equal(created.nextImportAt, null);
+        assert.deepEqual(await m.imageStreams.ensureStream('p', 'app', 200), created);
+        assert.equal(await m.imageStreams.createStream('p', 'app', 300, { dockerImageRepository: 'x/y' }, {}), undefined);
+        assert.deepEqual(await m.imageStreams.getStream('p', 'app'), created);
+
+        const spec: ImageStreamSpec = {
+          dockerImageRepository: 'openshift/ruby-20-centos7',
+          tags: [{ name: '3.3', from: { kind: 'DockerImage', name: 'docker.io/library/ruby:3.3' }, importPolicy: { scheduled: true }, referencePolicy: { type: 'Local' } }],
+        };
+        const ruby = await m.imageStreams.createStream('p', 'ruby', 400, spec, { 'openshift.io/display-name': 'Ruby ✓' });
+        assert.ok(ruby);
+        assert.deepEqual(ruby.spec, spec);
+        assert.deepEqual((await m.imageStreams.getStream('p', 'ruby'))?.annotations, { 'openshift.io/display-name': 'Ruby ✓' });
+        assert.notEqual(ruby.uid, created.uid);
+      });
+
+      it('lists streams in byte order with keyset paging, per project and across projects', async () => {
+        const names = ['app', 'App', 'a/b', 'a-b', 'a.b', 'a_b', 'z', 'a'];
+        for (const n of names) await m.imageStreams.ensureStream('p', n, 1);
+        for (const n of ['x', 'a']) await m.imageStreams.ensureStream('q', n, 1);
+        await m.imageStreams.ensureStream('p-x', 'a', 1);
+        const expected = sortedBytes(names);
+        assert.deepEqual((await m.imageStreams.listStreams('p', { limit: 100 })).map((s) => s.name), expected);
+        assert.deepEqual((await m.imageStreams.listStreams('p', { after: expected[2], limit: 3 })).map((s) => s.name), expected.slice(3, 6));
+        assert.deepEqual(await m.imageStreams.listStreams('nobody', { limit: 3 }), []);
+
+        const all = sortedBytes([...names.map((n) => `p\u0000${n}`), 'q\u0000x', 'q\u0000a', 'p-x\u0000a']).map((k) => k.split('\u0000'));
+        const listed = (await m.imageStreams.listAllStreams({ limit: 100 })).map((s) => [s.project, s.name]);
+        assert.deepEqual(listed, all);
+        const paged: string[][] = [];
+        let after: { project: string; name: string } | undefined;
+        for (;;) {
+          const page = await m.imageStreams.listAllStreams({ after, limit: 4 });
+          paged.push(...page.map((s) => [s.project, s.name]));
+          const last = page.at(-1);
+          if (page.length < 4 || last === undefined) break;
+          after = { project: last.project, name: last.name };
+        }
+        assert.deepEqual(paged, all);
+      });
+
+      it('putSpec bumps generation only on a spec change, resourceVersion on every write, and checks the precondition', async () => {
+        const s = await m.imageStreams.ensureStream('p', 'app', 1);
+        const spec: ImageStreamSpec = { dockerImageRepository: 'registry.example.com/library/ruby' };
+        const one = await m.imageStreams.putSpec('p', 'app', { spec, annotations: { a: 'b' } }, s.resourceVersion);
+        assert.equal(one.generation, 2);
+        assert.equal(one.resourceVersion, 2);
+        assert.deepEqual(one.spec, spec);
+        const two = await m.imageStreams.putSpec('p', 'app', { spec, annotations: { a: 'c' } }, undefined);
+        assert.equal(two.generation, 2, 'same spec, same generation');
+        assert.equal(two.resourceVersion, 3);
+        assert.deepEqual(two.annotations, { a: 'c' });
+        await assert.rejects(m.imageStreams.putSpec('p', 'app', { spec: {}, annotations: {} }, 2), (error: unknown) => {
+          assert.ok(error instanceof ImageStreamConflictError);
+          assert.equal(error.expectedResourceVersion, 2);
+          return true;
+        });
+        assert.deepEqual(await m.imageStreams.getStream('p', 'app'), two, 'a refused update changes nothing');
+        await assert.rejects(m.imageStreams.putSpec('p', 'none', { spec: {}, annotations: {} }, undefined), ImageStreamNotFoundError);
+      });
+
+      it('numbers history per tag, moves the current pointer and bumps resourceVersion', async () => {
+        await m.imageStreams.ensureStream('p', 'app', 1);
+        const first = await m.imageStreams.addTagItem('p', 'app', 'latest', item('one', 10));
+        assert.deepEqual(first, { ...item('one', 10), project: 'p', stream: 'app', tag: 'latest', generation: 1 });
+        const second = await m.imageStreams.addTagItem('p', 'app', 'latest', item('two', 20, { sourceKind: 'tag', sourceRef: 'q/other:v1' }));
+        assert.equal(second.generation, 2);
+        assert.equal((await m.imageStreams.addTagItem('p', 'app', 'v1', item('one', 30))).generation, 1, 'generations are per tag');
+        assert.equal((await m.imageStreams.getStream('p', 'app'))?.resourceVersion, 4);
+
+        assert.deepEqual(await m.imageStreams.getTag('p', 'app', 'latest'), { tag: 'latest', updatedAt: 20, current: second });
+        assert.equal(await m.imageStreams.getTag('p', 'app', 'nope'), undefined);
+        assert.deepEqual(
+          (await m.imageStreams.listTags('p', 'app', { limit: 10 })).map((t) => [t.tag, t.current.generation, t.current.imageDigest]),
+          [['latest', 2, digest('two')], ['v1', 1, digest('one')]],
+        );
+        assert.deepEqual((await m.imageStreams.listTags('p', 'app', { after: 'latest', limit: 10 })).map((t) => t.tag), ['v1']);
+        assert.deepEqual(await m.imageStreams.listTagItems('p', 'app', 'latest', { limit: 10 }), [second, first]);
+        assert.deepEqual(await m.imageStreams.getTagItem('p', 'app', 'latest', 1), first);
+        assert.equal(await m.imageStreams.getTagItem('p', 'app', 'latest', 3), undefined);
+        assert.deepEqual(await m.imageStreams.findImageItem('p', 'app', digest('one')), { ...item('one', 30), project: 'p', stream: 'app', tag: 'v1', generation: 1 });
+        assert.equal(await m.imageStreams.findImageItem('p', 'app', digest('none')), undefined);
+
+        await assert.rejects(m.imageStreams.addTagItem('p', 'none', 'latest', item('one', 1)), ImageStreamNotFoundError);
+      });
+
+      it('deleteTag keeps the history; a new item continues after it; setCurrentItem points back', async () => {
+        await m.imageStreams.ensureStream('p', 'app', 1);
+        await m.imageStreams.addTagItem('p', 'app', 'latest', item('one', 10));
+        await m.imageStreams.addTagItem('p', 'app', 'latest', item('two', 20));
+        assert.equal(await m.imageStreams.deleteTag('p', 'app', 'latest', 30), true);
+        assert.equal(await m.imageStreams.deleteTag('p', 'app', 'latest', 30), false);
+        assert.equal(await m.imageStreams.deleteTag('p', 'none', 'latest', 30), false);
+        assert.equal(await m.imageStreams.getTag('p', 'app', 'latest'), undefined);
+        assert.deepEqual(await m.imageStreams.listTags('p', 'app', { limit: 10 }), []);
+        assert.deepEqual((await m.imageStreams.listTagItems('p', 'app', 'latest', { limit: 10 })).map((i) => i.generation), [2, 1]);
+        const rv = (await m.imageStreams.getStream('p', 'app'))?.resourceVersion ?? 0;
+
+        assert.equal((await m.imageStreams.addTagItem('p', 'app', 'latest', item('three', 40))).generation, 3);
+        const back = await m.imageStreams.setCurrentItem('p', 'app', 'latest', 1, 50);
+        assert.equal(back.imageDigest, digest('one'));
+        assert.deepEqual(await m.imageStreams.getTag('p', 'app', 'latest'), { tag: 'latest', updatedAt: 50, current: back });
+        assert.equal((await m.imageStreams.getStream('p', 'app'))?.resourceVersion, rv + 2);
+        await assert.rejects(m.imageStreams.setCurrentItem('p', 'app', 'latest', 9, 60), (error: unknown) => {
+          assert.ok(error instanceof TagItemNotFoundError);
+          assert.equal(error.generation, 9);
+          return true;
+        });
+        await assert.rejects(m.imageStreams.setCurrentItem('p', 'none', 'latest', 1, 60), ImageStreamNotFoundError);
+      });
+
+      it('deleteStream removes its tags and history, and nothing of other streams', async () => {
+        for (const s of ['gone', 'kept']) {
+          await m.imageStreams.ensureStream('p', s, 1);
+          await m.imageStreams.addTagItem('p', s, 'latest', item('one', 10));
+        }
+        assert.equal(await m.imageStreams.deleteStream('p', 'gone'), true);
+        assert.equal(await m.imageStreams.deleteStream('p', 'gone'), false);
+        assert.equal(await m.imageStreams.getStream('p', 'gone'), undefined);
+        const again = await m.imageStreams.ensureStream('p', 'gone', 2);
+        assert.deepEqual(await m.imageStreams.listTagItems('p', 'gone', 'latest', { limit: 10 }), [], 'recreated empty');
+        assert.equal(again.resourceVersion, 1);
+        assert.equal((await m.imageStreams.listTagItems('p', 'kept', 'latest', { limit: 10 })).length, 1);
+      });
+
+      it('rolls back with the caller\'s transaction', async () => {
+        await m.imageStreams.ensureStream('p', 'app', 1);
+        await m.imageStreams.addTagItem('p', 'app', 'latest', item('one', 10));
+        class Boom extends Error {}
+        await assert.rejects(
+          m.withTransaction(async (tx) => {
+            await tx.images.putImage({
+              digest: digest('two'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 1, configDigest: null,
+              metadata: null, layers: [], manifests: [], annotations: null, createdAt: 1,
+            });
+            await tx.imageStreams.ensureStream('p', 'new', 2);
+            await tx.imageStreams.addTagItem('p', 'app', 'latest', item('two', 20));
+            await tx.imageStreams.deleteTag('p', 'app', 'latest', 20);
+            throw new Boom('abort');
+          }),
+          Boom,
+        );
+        assert.equal(await m.images.getImage(digest('two')), undefined);
+        assert.equal(await m.imageStreams.getStream('p', 'new'), undefined);
+        assert.equal((await m.imageStreams.getTag('p', 'app', 'latest'))?.current.generation, 1);
+        assert.equal((await m.imageStreams.listTagItems('p', 'app', 'latest', { limit: 10 })).length, 1);
+        assert.equal((await m.imageStreams.getStream('p', 'app'))?.resourceVersion, 2);
+      });
+
+      it('numbers concurrent appends to one tag from two handles without gaps or duplicates', async () => {
+        await m.imageStreams.ensureStream('p', 'app', 1);
+        // SQLite: a second handle in this process would wait for the write
+        // lock synchronously (busy_timeout) and so block the thread that
+        // holds it; one handle still interleaves the transactions' callers.
+        const other = dialect === 'postgres' ? await current().reopen() : m;
+        try {
+          const appends = (handle: Metadata, label: string) =>
+            Promise.all(
+              Array.from({ length: 10 }, (_, i) =>
+                handle.withTransaction((tx) => tx.imageStreams.addTagItem('p', 'app', 'latest', item(`${label}${i}`, i))),
+              ),
+            );
+          const [a, b] = await Promise.all([appends(m, 'a'), appends(other, 'b')]);
+          const generations = [...a, ...b].map((r) => r.generation).sort((x, y) => x - y);
+          assert.deepEqual(generations, Array.from({ length: 20 }, (_, i) => i + 1));
+          const items = await m.imageStreams.listTagItems('p', 'app', 'latest', { limit: 100 });
+          assert.equal(items.length, 20);
+          assert.equal((await m.imageStreams.getTag('p', 'app', 'latest'))?.current.generation, 20);
+          assert.equal((await m.imageStreams.getStream('p', 'app'))?.resourceVersion, 21);
+        } finally {
+          if (other !== m) await other.close();
+        }
+      });
+
+      it('claims due imports under a lease, lets an expired lease be taken over, and finishes only for the owner', async () => {
+        for (const [name, at] of [['due-1', 100], ['due-2', 50], ['later', 500], ['never', null]] as const) {
+          await m.imageStreams.ensureStream('p', name, 1);
+          assert.equal(await m.imageStreams.scheduleImport('p', name, at), true);
+        }
+        assert.equal(await m.imageStreams.scheduleImport('p', 'none', 1), false);
+        const rv = (await m.imageStreams.getStream('p', 'due-1'))?.resourceVersion;
+
+        const claimed = await m.imageStreams.claimDueImports('node-a', 200, 1000, 10);
+        assert.deepEqual(claimed.map((s) => s.name), ['due-2', 'due-1'], 'oldest due first');
+        for (const s of claimed) {
+          assert.equal(s.importLeaseOwner, 'node-a');
+          assert.equal(s.importLeaseUntil, 1200);
+        }
+        assert.deepEqual(await m.imageStreams.claimDueImports('node-b', 300, 1000, 10), [], 'leased streams are not claimed again');
+        assert.deepEqual(await m.imageStreams.claimDueImports('node-b', 300, 1000, 0), []);
+        assert.equal((await m.imageStreams.getStream('p', 'due-1'))?.resourceVersion, rv, 'leasing is not a change clients see');
+
+        const conditions: ImageStreamCondition[] = [
+          { type: 'ImportSuccess', status: 'False', reason: 'Unauthorized', message: 'wrong password', tag: '3.3', lastTransitionTime: 210 },
+        ];
+        assert.equal(await m.imageStreams.finishImport('p', 'due-2', 'node-b', 900, conditions), false, 'not the owner');
+        assert.equal(await m.imageStreams.finishImport('p', 'due-2', 'node-a', 900, conditions), true);
+        const finished = await m.imageStreams.getStream('p', 'due-2');
+        assert.equal(finished?.importLeaseOwner, null);
+        assert.equal(finished?.importLeaseUntil, null);
+        assert.equal(finished?.nextImportAt, 900);
+        assert.deepEqual(finished?.conditions, conditions);
+
+        // node-a died holding due-1: after the lease expires node-b takes it, and node-a can no longer finish it.
+        const takeover = await m.imageStreams.claimDueImports('node-b', 1200, 1000, 1);
+        assert.deepEqual(takeover.map((s) => [s.name, s.importLeaseOwner, s.importLeaseUntil]), [['due-1', 'node-b', 2200]]);
+        assert.equal(await m.imageStreams.finishImport('p', 'due-1', 'node-a', null, []), false);
+        assert.equal(await m.imageStreams.finishImport('p', 'due-1', 'node-b', null, []), true);
+        assert.deepEqual((await m.imageStreams.claimDueImports('node-c', 10_000, 1000, 10)).map((s) => s.name), ['later', 'due-2']);
+      });
+
+      it('never gives one stream to two concurrent claimers', async () => {
+        const names = Array.from({ length: 60 }, (_, i) => `s${i}`);
+        await m.withTransaction(async (tx) => {
+          for (const [i, name] of names.entries()) {
+            await tx.imageStreams.ensureStream('p', name, 1);
+            await tx.imageStreams.scheduleImport('p', name, i);
+          }
+        });
+        const other = await current().reopen();
+        try {
+          const claimAll = async (handle: Metadata, owner: string) => {
+            const got: string[] = [];
+            for (let round = 0; round < 10; round++) got.push(...(await handle.imageStreams.claimDueImports(owner, 1000, 60_000, 7)).map((s) => s.name));
+            return got;
+          };
+          const [a, b] = await Promise.all([claimAll(m, 'a'), claimAll(other, 'b')]);
+          assert.equal(new Set([...a, ...b]).size, a.length + b.length, 'no stream claimed twice');
+          assert.deepEqual(sortedBytes([...a, ...b]), sortedBytes(names));
+          for (const name of a) assert.equal((await m.imageStreams.getStream('p', name))?.importLeaseOwner, 'a');
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('pages from the middle of 10,000 streams and of a 10,000-item history inserted in one transaction each', async () => {
+        const streamRows: Insertable<Database['image_streams']>[] = [];
+        for (let i = 0; i < 10_000; i++) {
+          const suffix = ['x', 'X', 'x-y', 'x.y', 'x/y'][i % 5] ?? 'x';
+          streamRows.push({
+            project: i % 2 === 0 ? 'big' : 'other', name: `stream${i}${suffix}`, uid: `uid-${i}`, created_at: i, generation: 1, resource_version: 1,
+            spec: '{}', annotations: '{}', status_conditions: '[]', next_import_at: null, import_lease_owner: null, import_lease_until: null,
+          });
+        }
+        await bulkInsert(m, 'image_streams', streamRows);
+        const expected = sortedBytes(streamRows.filter((r) => r.project === 'big').map((r) => r.name));
+        assert.equal(expected.length, 5000);
+        assert.deepEqual(
+          (await m.imageStreams.listStreams('big', { after: expected[2500], limit: 100 })).map((s) => s.name),
+          expected.slice(2501, 2601),
+        );
+        assert.deepEqual((await m.imageStreams.listStreams('big', { after: expected.at(-2), limit: 100 })).map((s) => s.name), expected.slice(-1));
+        const everything = sortedBytes(streamRows.map((r) => `${r.project}\u0000${r.name}`));
+        const [p, n] = (everything[5000] ?? '').split('\u0000');
+        assert.ok(p !== undefined && n !== undefined);
+        assert.deepEqual(
+          (await m.imageStreams.listAllStreams({ after: { project: p, name: n }, limit: 50 })).map((s) => `${s.project}\u0000${s.name}`),
+          everything.slice(5001, 5051),
+        );
+
+        await m.imageStreams.ensureStream('p', 'long', 1);
+        const items: Insertable<Database['image_stream_tag_items']>[] = [];
+        for (let g = 1; g <= 10_000; g++) {
+          items.push({
+            project: 'p', stream: 'long', tag: 'latest', generation: g, created_at: g, image_digest: digest(`img${g}`),
+            docker_image_reference: `registry.test/p/long@${digest(`img${g}`)}`, source_kind: 'push', source_ref: null,
+          });
+        }
+        await bulkInsert(m, 'image_stream_tag_items', items);
+        await bulkInsert(m, 'image_stream_tags', [{ project: 'p', stream: 'long', tag: 'latest', current_generation: 10_000, updated_at: 10_000 }]);
+        const page = await m.imageStreams.listTagItems('p', 'long', 'latest', { beforeGeneration: 5000, limit: 50 });
+        assert.deepEqual(page.map((i) => i.generation), Array.from({ length: 50 }, (_, i) => 4999 - i));
+        assert.equal(page[0]?.imageDigest, digest('img4999'));
+        assert.deepEqual((await m.imageStreams.listTagItems('p', 'long', 'latest', { limit: 2 })).map((i) => i.generation), [10_000, 9999]);
+        assert.deepEqual((await m.imageStreams.listTagItems('p', 'long', 'latest', { beforeGeneration: 2, limit: 50 })).map((i) => i.generation), [1]);
+        assert.equal((await m.imageStreams.addTagItem('p', 'long', 'latest', item('next', 20_000))).generation, 10_001);
+        assert.equal((await m.imageStreams.getTag('p', 'long', 'latest'))?.current.generation, 10_001);
       });
     });
 
