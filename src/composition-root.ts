@@ -14,10 +14,10 @@ import { SigningKeys } from './identity/signing-keys.ts';
 import { LocalIdentityProvider } from './identity/local-identity-provider.ts';
 import { OAuthTokenService } from './identity/oauth-token-service.ts';
 import { defaultOAuthClients, oauthPlugin } from './http/oauth/plugin.ts';
-import { freePort } from './http/free-port.ts';
+import { resolveAddress } from './http/server-address.ts';
+import { ImageStreamRecorder } from './imagestreams/push-recorder.ts';
 import { apiPlugin } from './http/api/plugin.ts';
 import type { BerthConfig } from './config/load-config.ts';
-import { parseListen } from './config/load-config.ts';
 import { createHttpServer } from './http/server.ts';
 import { openMetadata } from './metadata/open-metadata.ts';
 import type { Metadata } from './metadata/stores.ts';
@@ -70,6 +70,9 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   await metadata.migrate();
   const driver = BLOB_DRIVERS[config.storage.driver](config);
   const registry = createRegistry({ metadata, driver, clock: systemClock, maxManifestBytes: config.registry.maxManifestBytes });
+  const address = await resolveAddress(config, tls !== undefined);
+  const pullSpecHost = new URL(address.externalUrl).host;
+  registry.manifests.addListener(new ImageStreamRecorder({ driver, pullSpecHost }));
 
   const box = new SecretBox(await loadOrCreateMasterKey(config.dataDir, { keyBase64: config.auth.masterKey }));
   const keys = new SigningKeys({ store: metadata.signingKeys, box, clock: systemClock });
@@ -88,13 +91,6 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   const admin = await access.bootstrapAdmin({ name: config.auth.adminUser, password: process.env['BERTH_ADMIN_PASSWORD'] });
   const oauthTokens = new OAuthTokenService({ metadata, clock: systemClock });
 
-  // The external URL is needed before listening (OAuth redirects name it), so a port of 0 is resolved first.
-  const listen = parseListen(config.listen);
-  const port = listen.port === 0 ? await freePort(listen.host) : listen.port;
-  const scheme = tls === undefined ? 'http' : 'https';
-  const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
-  const shownHost = wildcard ? 'localhost' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
-  const externalUrl = (config.externalUrl ?? `${scheme}://${shownHost}:${port}`).replace(/\/+$/, '');
 
   const app = await createHttpServer({
     logger,
@@ -120,20 +116,20 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
       },
     },
     surfaces: [
-      (app) => apiPlugin(app, { access, authorizer: rbac, authenticator, metadata, externalUrl }),
+      (app) => apiPlugin(app, { access, authorizer: rbac, authenticator, metadata, externalUrl: address.externalUrl }),
       (app) => oauthPlugin(app, {
         tokens: oauthTokens,
         providers: [new LocalIdentityProvider({ users: metadata.users })],
         limiter,
-        clients: defaultOAuthClients(externalUrl),
-        issuerUrl: externalUrl,
+        clients: defaultOAuthClients(address.externalUrl),
+        issuerUrl: address.externalUrl,
       }),
     ],
   });
 
   logger.info({ database: metadata.dialect, storage: driver.name, dataDir: config.dataDir }, 'registry ready');
-  await app.listen({ host: listen.host, port });
-  const url = `${scheme}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
+  await app.listen({ host: address.host, port: address.port });
+  const url = address.boundUrl;
 
   const expiryMs = config.registry.uploadExpiryHours * 3600_000;
   const sweep = setInterval(() => {

@@ -73,6 +73,10 @@ export class KyselyProjectStore implements ProjectStore {
         .where('subject_name', '>=', `${name}:`)
         .where('subject_name', '<', `${name};`)
         .execute();
+      // Its image streams, their current tags and their history.
+      await db.deleteFrom('image_streams').where('project', '=', name).execute();
+      await db.deleteFrom('image_stream_tags').where('project', '=', name).execute();
+      await db.deleteFrom('image_stream_tag_items').where('project', '=', name).execute();
       const repositories = new KyselyRepositoryStore(db);
       for (;;) {
         const names = await repositories.listProjectRepositories(name, { limit: REPOSITORY_BATCH });
