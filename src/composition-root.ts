@@ -79,7 +79,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   const tokens = new RegistryTokens({ keys, issuer: `${config.auth.service}-token-service`, service: config.auth.service, lifetimeSeconds: config.auth.tokenLifetimeSeconds, clock: systemClock });
   const rbac = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: config.auth.selfProvisioning, clock: systemClock });
   const authorizer = new ProvisioningAuthorizer({ inner: rbac, projects: metadata.projects, createProjectOnPush: config.auth.createProjectOnPush });
-  const limiter = new LoginRateLimiter();
+  const limiter = new LoginRateLimiter({ maxFailures: config.auth.maxLoginFailures, windowMs: config.auth.loginFailureWindowSeconds * 1000 });
   const authenticator = new Authenticator({ metadata, tokens, limiter, clock: systemClock });
   const access = new AccessService({
     metadata,

@@ -1,11 +1,28 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load-config.ts';
+import { registerAdmCommands } from './adm-commands.ts';
+import { CliError, oneLine } from './cli-errors.ts';
+import { registerLoginCommands } from './login-commands.ts';
+import { registerPolicyCommands } from './policy-commands.ts';
+import { registerProjectCommands } from './project-commands.ts';
 import { registerServeCommand } from './serve-command.ts';
+import { registerServiceAccountCommands } from './serviceaccount-commands.ts';
 
 /** The `berth` command. Errors end in one line on stderr and a non-zero exit. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const program = new Command('berth').description('Berth container image registry').exitOverride();
+  const program = new Command('berth')
+    .description('Berth container image registry')
+    .exitOverride()
+    // Commander's own usage errors ("error: missing required argument 'name'", a suggestion on the next line) become one `berth: …` line too.
+    // Set before any subcommand exists: subcommands copy these settings when they are created.
+    .configureOutput({ outputError: (text, write) => write(`berth: ${text.replace(/^error: /, '').trim().split(/\s*\n\s*/).join(' ')}\n`) })
+    .showSuggestionAfterError(true);
   registerServeCommand(program);
+  registerLoginCommands(program);
+  registerProjectCommands(program);
+  registerPolicyCommands(program);
+  registerServiceAccountCommands(program);
+  registerAdmCommands(program);
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
@@ -13,6 +30,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (error instanceof ConfigError) {
       console.error(`berth: invalid configuration:\n${error.message}`);
       process.exit(2);
+    }
+    if (error instanceof CliError) {
+      console.error(`berth: ${oneLine(error.message)}`);
+      process.exit(error.exitCode);
     }
     console.error(`berth: ${(error as Error).message}`);
     process.exit(1);

@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       storage: { driver: 'filesystem', filesystem: { root: '/srv/berth/data/blobs' } },
       database: { url: 'sqlite:/srv/berth/data/berth.db' },
       log: { level: 'info', requests: true },
-      auth: { selfProvisioning: true, createProjectOnPush: true, tokenLifetimeSeconds: 300, service: 'berth', adminUser: 'admin' },
+      auth: { selfProvisioning: true, createProjectOnPush: true, tokenLifetimeSeconds: 300, service: 'berth', adminUser: 'admin', maxLoginFailures: 10, loginFailureWindowSeconds: 300 },
       registry: { maxManifestBytes: 4194304, uploadExpiryHours: 24, maxCatalogPage: 1000, maxTagsPage: 1000 },
     });
   });

@@ -15,7 +15,8 @@ const PREFIX = 'BERTH_';
  * `BERTH_*` variables that are not settings and that other parts of Berth read.
  * `BERTH_CONFIG` names the config file when no file is given explicitly.
  */
-const NON_SETTING_VARIABLES: readonly (string | RegExp)[] = ['BERTH_CONFIG', 'BERTH_ADMIN_PASSWORD', /^BERTH_TEST_/];
+// BERTH_CONFIG_DIR is the CLI's client configuration, which a shell running both may well have set.
+const NON_SETTING_VARIABLES: readonly (string | RegExp)[] = ['BERTH_CONFIG', 'BERTH_CONFIG_DIR', 'BERTH_ADMIN_PASSWORD', /^BERTH_TEST_/, /^BERTH_E2E_/];
 
 /** How a variable's text becomes the value of its setting. */
 export type SettingKind = 'string' | 'number' | 'boolean' | 'enum' | 'string-list';

@@ -152,6 +152,9 @@ export const configFileSchema = z.strictObject({
       service: nonEmpty.default('berth'),
       /** The administrator created on first start (its password: BERTH_ADMIN_PASSWORD, or generated and printed once). */
       adminUser: nonEmpty.default('admin'),
+      /** Failed password logins allowed per user name and per client address within the window before logins are refused. */
+      maxLoginFailures: z.int().min(1).default(10),
+      loginFailureWindowSeconds: z.int().min(1).default(300),
       /** Base64 of the 32-byte key that encrypts secrets at rest; default: generated in <dataDir>/secrets. All replicas must share it. */
       masterKey: nonEmpty.optional(),
     })

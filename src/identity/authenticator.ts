@@ -88,24 +88,30 @@ export class Authenticator {
     throw new AuthenticationError('malformed', `unsupported authorization scheme ${JSON.stringify(scheme.slice(0, 20))}`);
   }
 
-  /** Checks a user name and secret (password, access token or service-account token). */
+  /**
+   * Checks a user name and secret (password, access token or service-account token).
+   * Only passwords are rate-limited: tokens are 256 random bits, so there is
+   * nothing to guess, and a stale token in some client must not lock out
+   * everyone behind the same address.
+   */
   async checkCredentials(user: string, secret: string, address: string): Promise<Authentication> {
+    switch (secretKind(secret)) {
+      case 'serviceAccount':
+        return this.#serviceAccountToken(secret);
+      case 'accessToken':
+        return this.#accessToken(secret);
+      case 'refreshToken':
+        throw new AuthenticationError('invalid-credentials', 'a refresh token is not a credential; exchange it at the token endpoint');
+      default:
+        break;
+    }
     if (this.#limiter.isLimited(user, address)) {
       throw new AuthenticationError('rate-limited', 'too many failed logins: try again later', this.#limiter.retryAfterSeconds(user, address));
     }
     try {
-      switch (secretKind(secret)) {
-        case 'serviceAccount':
-          return await this.#serviceAccountToken(secret);
-        case 'accessToken':
-          return await this.#accessToken(secret, address);
-        case 'refreshToken':
-          throw new AuthenticationError('invalid-credentials', 'a refresh token is not a credential; exchange it at the token endpoint');
-        default:
-          return await this.#password(user, secret);
-      }
+      return await this.#password(user, secret);
     } catch (error) {
-      if (error instanceof AuthenticationError && error.reason !== 'rate-limited') this.#limiter.recordFailure(user, address);
+      if (error instanceof AuthenticationError) this.#limiter.recordFailure(user, address);
       throw error;
     }
   }
@@ -140,11 +146,10 @@ export class Authenticator {
     return { principal, method: 'password' };
   }
 
-  async #accessToken(secret: string, address: string): Promise<Authentication> {
+  async #accessToken(secret: string): Promise<Authentication> {
     const record = await this.#metadata.oauthTokens.findTokenByHash(hashSecret(secret));
     const now = this.#clock();
     if (record === undefined || record.kind !== 'access' || record.revokedAt !== null) {
-      this.#limiter.recordFailure('', address);
       throw new AuthenticationError('invalid-token', 'the access token is not valid (unknown or revoked)');
     }
     if (record.expiresAt <= now) throw new AuthenticationError('expired-token', 'the access token has expired: log in again');
