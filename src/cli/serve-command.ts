@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig, type DeepPartial, type BerthConfig } from '../config/load-config.ts';
-import { startBerth } from '../composition-root.ts';
-import { trustHints } from '../tls/trust-hints.ts';
 
 interface ServeFlags {
   readonly data?: string;
@@ -29,6 +27,9 @@ export function registerServeCommand(program: Command): void {
         ...(flags.logLevel === undefined ? {} : { log: { level: flags.logLevel as BerthConfig['log']['level'] } }),
       };
       const config = await loadConfig({ ...(flags.config === undefined ? {} : { file: flags.config }), env: process.env, overrides });
+      // Loaded here, not at the top: every other command would otherwise pay for the whole server's modules.
+      const { startBerth } = await import('../composition-root.ts');
+      const { trustHints } = await import('../tls/trust-hints.ts');
       const berth = await startBerth(config);
       const hostPort = new URL(berth.url).host;
       console.log(`Berth listening on ${berth.url}`);
