@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AccessService } from './authz/access-service.ts';
@@ -17,6 +18,7 @@ import { defaultOAuthClients, oauthPlugin } from './http/oauth/plugin.ts';
 import { resolveAddress } from './http/server-address.ts';
 import { ImageStreamRecorder } from './imagestreams/push-recorder.ts';
 import { apiPlugin } from './http/api/plugin.ts';
+import { consolePlugin } from './http/console/plugin.ts';
 import type { BerthConfig } from './config/load-config.ts';
 import { createHttpServer } from './http/server.ts';
 import { openMetadata } from './metadata/open-metadata.ts';
@@ -27,6 +29,9 @@ import type { BlobDriver } from './storage/blob-driver.ts';
 import { FilesystemDriver } from './storage/filesystem-driver.ts';
 import { defaultHostNames } from './tls/host-names.ts';
 import { ensureLocalTls } from './tls/local-ca.ts';
+
+/** The console's built files (`npm run build`; `npm install` builds them). */
+const CONSOLE_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 
 /** Blob drivers by the name `storage.driver` gives; the one place a driver is chosen. */
 const BLOB_DRIVERS: Readonly<Record<BerthConfig['storage']['driver'], (config: BerthConfig) => BlobDriver>> = {
@@ -117,6 +122,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
     },
     surfaces: [
       (app) => apiPlugin(app, { access, authorizer: rbac, authenticator, metadata, externalUrl: address.externalUrl }),
+      (app) => consolePlugin(app, { distDir: CONSOLE_DIST }),
       (app) => oauthPlugin(app, {
         tokens: oauthTokens,
         providers: [new LocalIdentityProvider({ users: metadata.users })],
