@@ -20,6 +20,8 @@ import { KyselyOAuthTokenStore } from './oauth-token-store.ts';
 import { KyselySigningKeyStore } from './signing-key-store.ts';
 import { KyselyImageStore } from './image-store.ts';
 import { KyselyImageStreamStore } from './image-stream-store.ts';
+import { KyselyImageImportStatusStore } from './image-import-store.ts';
+import { KyselyPullSecretStore } from './pull-secret-store.ts';
 
 /** Builds the stores on `db`, which may be a Kysely instance or a Transaction. */
 export function createKyselyStores(db: Kysely<Database>, dialect: SqlDialect): MetadataStores {
@@ -37,5 +39,7 @@ export function createKyselyStores(db: Kysely<Database>, dialect: SqlDialect): M
     signingKeys: new KyselySigningKeyStore(db),
     images: new KyselyImageStore(db),
     imageStreams: new KyselyImageStreamStore(db, dialect),
+    imageImports: new KyselyImageImportStatusStore(db, dialect),
+    pullSecrets: new KyselyPullSecretStore(db),
   };
 }

@@ -433,9 +433,45 @@ function imageStreams(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Pull secrets: per-project credentials for remote registries. The auth.json
+ * is stored only sealed (AES-GCM, bound to its project and name); the hosts it
+ * covers are kept in the clear so listings never need the master key. No
+ * foreign key to projects: ProjectStore.deleteProject removes a project's
+ * secrets explicitly, in its own transaction, as it does image streams.
+ */
+function pullSecrets(dialect: SqlDialect): Migration {
+  const t = typesFor(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await finish(
+        dialect,
+        db.schema
+          .createTable('pull_secrets')
+          .addColumn('project', t.key, (c) => c.notNull())
+          .addColumn('name', t.key, (c) => c.notNull())
+          .addColumn('type', t.text, (c) => c.notNull().check(sql`type in ('kubernetes.io/dockerconfigjson')`))
+          .addColumn('registries', t.text, (c) => c.notNull())
+          .addColumn('sealed', t.text, (c) => c.notNull())
+          .addColumn('created_at', t.int64, (c) => c.notNull())
+          .addPrimaryKeyConstraint('pull_secrets_pk', ['project', 'name']),
+      ).execute();
+    },
+
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('pull_secrets').execute();
+    },
+  };
+}
+
 /** The migrations in order, for one dialect (only column types and storage options differ). */
 export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
-  return { '0001_registry': registry(dialect), '0002_access': access(dialect), '0003_imagestreams': imageStreams(dialect) };
+  return {
+    '0001_registry': registry(dialect),
+    '0002_access': access(dialect),
+    '0003_imagestreams': imageStreams(dialect),
+    '0004_pull_secrets': pullSecrets(dialect),
+  };
 }
 
 /** An in-code migration provider (no file-system scanning, so it works from any install layout). */

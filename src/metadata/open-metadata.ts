@@ -121,6 +121,12 @@ export class KyselyMetadata implements Metadata {
   get imageStreams(): MetadataStores['imageStreams'] {
     return this.#stores.imageStreams;
   }
+  get imageImports(): MetadataStores['imageImports'] {
+    return this.#stores.imageImports;
+  }
+  get pullSecrets(): MetadataStores['pullSecrets'] {
+    return this.#stores.pullSecrets;
+  }
 
   /**
    * SQLite: the transaction holds the single connection, so every other

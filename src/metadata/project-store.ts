@@ -77,6 +77,8 @@ export class KyselyProjectStore implements ProjectStore {
       await db.deleteFrom('image_streams').where('project', '=', name).execute();
       await db.deleteFrom('image_stream_tags').where('project', '=', name).execute();
       await db.deleteFrom('image_stream_tag_items').where('project', '=', name).execute();
+      // Its pull secrets: credentials must not outlive the project (a new project of the name must not inherit them).
+      await db.deleteFrom('pull_secrets').where('project', '=', name).execute();
       const repositories = new KyselyRepositoryStore(db);
       for (;;) {
         const names = await repositories.listProjectRepositories(name, { limit: REPOSITORY_BATCH });

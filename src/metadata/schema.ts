@@ -199,6 +199,20 @@ export interface ImageStreamTagsTable {
   updated_at: number;
 }
 
+// Pull secrets (migration 0004_pull_secrets). Authoritative.
+
+/** Credentials for private remote registries, per project; the auth.json itself only sealed. */
+export interface PullSecretsTable {
+  project: string;
+  name: string;
+  type: 'kubernetes.io/dockerconfigjson';
+  /** JSON array of the normalised registry hosts the secret holds credentials for (for display and host lookups). */
+  registries: string;
+  /** The auth.json document, sealed by the secret box with context `pull-secret:<project>/<name>`. */
+  sealed: string;
+  created_at: number;
+}
+
 /** The whole metadata database, as Kysely sees it. */
 export interface Database {
   repositories: RepositoriesTable;
@@ -221,6 +235,7 @@ export interface Database {
   image_streams: ImageStreamsTable;
   image_stream_tag_items: ImageStreamTagItemsTable;
   image_stream_tags: ImageStreamTagsTable;
+  pull_secrets: PullSecretsTable;
 }
 
 /** Which SQL engine a Kysely instance talks to; the few dialect-specific bits branch on it. */

@@ -169,8 +169,8 @@ export interface ProjectStore {
   /**
    * Deletes a project with its role bindings (those in the project and those
    * naming one of its service accounts anywhere), its service accounts and
-   * their tokens, and its repositories (through RepositoryStore, so their
-   * manifests, tags and blob links go too). Atomic by itself; inside
+   * their tokens, its image streams, its pull secrets, and its repositories
+   * (through RepositoryStore, so their manifests, tags and blob links go too). Atomic by itself; inside
    * withTransaction it joins the caller's transaction. Blob bytes stay for GC.
    * False when there was no such project (repositories of the name are still removed).
    */
@@ -658,6 +658,50 @@ export interface ImageStreamStore {
   ): Promise<boolean>;
 }
 
+/**
+ * Import bookkeeping that the scheduler's lease does not cover: a manual
+ * import (`berth import-image`) records its outcome without holding a lease.
+ * (Migration 0003_imagestreams; the columns are image_streams'.)
+ */
+export interface ImageImportStatusStore {
+  /**
+   * Reads the stream and, on PostgreSQL, locks its row for the rest of the
+   * caller's transaction (SELECT … FOR UPDATE), so that two imports of one
+   * stream (a manual one and a scheduled one, or two nodes) decide "has this
+   * tag changed?" one after the other. SQLite has one writer at a time.
+   * Call inside withTransaction. Undefined when there is no such stream.
+   */
+  lockStream(project: string, name: string): Promise<ImageStreamRecord | undefined>;
+  /** Replaces the stream's status conditions and bumps resourceVersion; false when there is no such stream. Leaves the lease alone. */
+  setConditions(project: string, name: string, conditions: readonly ImageStreamCondition[]): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------
+// Pull secrets (migration 0004_pull_secrets). Authoritative.
+
+/** A stored pull secret. `sealed` is opaque here: sealing and validation are imagestreams/pull-secrets.ts's. */
+export interface PullSecretRecord {
+  readonly project: string;
+  /** DNS-1123 subdomain, unique per project. */
+  readonly name: string;
+  readonly type: 'kubernetes.io/dockerconfigjson';
+  /** Normalised registry hosts (`docker.io`, `quay.io`, `localhost:5000`) the secret has credentials for, in byte order. */
+  readonly registries: readonly string[];
+  /** The auth.json, sealed by the secret box (context `pull-secret:<project>/<name>`). */
+  readonly sealed: string;
+  readonly createdAt: number;
+}
+
+export interface PullSecretStore {
+  /** Stores a new secret; false (and no change) when the project already has one of that name. */
+  createSecret(secret: PullSecretRecord): Promise<boolean>;
+  getSecret(project: string, name: string): Promise<PullSecretRecord | undefined>;
+  /** A project's secrets in byte order of name (a project holds a handful: not paged). */
+  listSecrets(project: string): Promise<PullSecretRecord[]>;
+  /** False when there was no such secret. */
+  deleteSecret(project: string, name: string): Promise<boolean>;
+}
+
 /** The stores that share one transaction. */
 export interface MetadataStores {
   readonly repositories: RepositoryStore;
@@ -673,6 +717,8 @@ export interface MetadataStores {
   readonly signingKeys: SigningKeyStore;
   readonly images: ImageStore;
   readonly imageStreams: ImageStreamStore;
+  readonly imageImports: ImageImportStatusStore;
+  readonly pullSecrets: PullSecretStore;
 }
 
 export interface Metadata extends MetadataStores {

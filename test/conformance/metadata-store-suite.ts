@@ -14,7 +14,7 @@ import { ImageStreamConflictError, ImageStreamNotFoundError, TagItemNotFoundErro
 import { KyselyMetadata } from '../../src/metadata/open-metadata.ts';
 import type { Database } from '../../src/metadata/schema.ts';
 import { insertMany } from '../../src/metadata/sql-support.ts';
-import type { ImageRecord, ImageStreamCondition, ImageStreamSpec, NewTagItem } from '../../src/metadata/stores.ts';
+import type { ImageRecord, ImageStreamCondition, ImageStreamSpec, NewTagItem, PullSecretRecord } from '../../src/metadata/stores.ts';
 
 /** A fresh, empty, not yet migrated metadata database under test. */
 export interface MetadataFixture {
@@ -1268,6 +1268,102 @@ export function metadataStoreSuite(
         assert.deepEqual((await m.imageStreams.listTagItems('p', 'long', 'latest', { beforeGeneration: 2, limit: 50 })).map((i) => i.generation), [1]);
         assert.equal((await m.imageStreams.addTagItem('p', 'long', 'latest', item('next', 20_000))).generation, 10_001);
         assert.equal((await m.imageStreams.getTag('p', 'long', 'latest'))?.current.generation, 10_001);
+      });
+    });
+
+    describe('image import status', () => {
+      it('lockStream reads the stream; setConditions replaces the conditions, bumps resourceVersion and leaves the lease', async () => {
+        assert.equal(await m.withTransaction((tx) => tx.imageImports.lockStream('p', 'none')), undefined);
+        assert.equal(await m.imageImports.setConditions('p', 'none', []), false);
+        await m.imageStreams.ensureStream('p', 'app', 1);
+        await m.imageStreams.scheduleImport('p', 'app', 5);
+        const [claimed] = await m.imageStreams.claimDueImports('node-a', 10, 1000, 1);
+        assert.equal(claimed?.name, 'app');
+        const conditions: ImageStreamCondition[] = [
+          { type: 'ImportSuccess', status: 'False', reason: 'Unauthorized', message: 'wrong password', lastTransitionTime: 20 },
+        ];
+        const locked = await m.withTransaction(async (tx) => {
+          const stream = await tx.imageImports.lockStream('p', 'app');
+          assert.equal(await tx.imageImports.setConditions('p', 'app', conditions), true);
+          return stream;
+        });
+        assert.equal(locked?.name, 'app');
+        const after = await m.imageStreams.getStream('p', 'app');
+        assert.deepEqual(after?.conditions, conditions);
+        assert.equal(after?.resourceVersion, (locked?.resourceVersion ?? 0) + 1);
+        assert.equal(after?.importLeaseOwner, 'node-a', 'a manual import does not touch the lease');
+        assert.equal(after?.nextImportAt, 5);
+      });
+
+      it('lockStream makes a second transaction on the stream wait for the first', async () => {
+        await m.imageStreams.ensureStream('p', 'app', 1);
+        const other = dialect === 'postgres' ? await current().reopen() : m;
+        try {
+          const order: string[] = [];
+          let release: () => void = () => {};
+          const held = new Promise<void>((resolve) => (release = resolve));
+          let locked: () => void = () => {};
+          const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+          const first = m.withTransaction(async (tx) => {
+            await tx.imageImports.lockStream('p', 'app');
+            locked();
+            await held;
+            order.push('first');
+            await tx.imageImports.setConditions('p', 'app', [{ type: 'ImportSuccess', status: 'True', lastTransitionTime: 1 }]);
+          });
+          await lockTaken;
+          const second = other.withTransaction(async (tx) => {
+            const stream = await tx.imageImports.lockStream('p', 'app');
+            order.push('second');
+            return stream;
+          });
+          await sleep(200);
+          release();
+          const [, seen] = await Promise.all([first, second]);
+          assert.deepEqual(order, ['first', 'second']);
+          assert.equal(seen?.conditions[0]?.status, 'True', 'the second sees what the first committed');
+        } finally {
+          if (other !== m) await other.close();
+        }
+      });
+    });
+
+    describe('pull secrets', () => {
+      function secret(project: string, name: string, overrides: Partial<PullSecretRecord> = {}): PullSecretRecord {
+        return {
+          project,
+          name,
+          type: 'kubernetes.io/dockerconfigjson',
+          registries: ['docker.io', 'quay.io'],
+          sealed: `v1.sealed-${project}-${name}`,
+          createdAt: 100,
+          ...overrides,
+        };
+      }
+
+      it('creates once, reads, lists per project in byte order, and deletes', async () => {
+        assert.equal(await m.pullSecrets.createSecret(secret('p', 'hub')), true);
+        assert.equal(await m.pullSecrets.createSecret(secret('p', 'hub', { sealed: 'v1.other', createdAt: 200 })), false);
+        assert.deepEqual(await m.pullSecrets.getSecret('p', 'hub'), secret('p', 'hub'));
+        for (const name of ['b', 'a-b', 'a', 'a.b']) await m.pullSecrets.createSecret(secret('p', name, { registries: [] }));
+        await m.pullSecrets.createSecret(secret('q', 'hub'));
+        assert.deepEqual((await m.pullSecrets.listSecrets('p')).map((s) => s.name), sortedBytes(['hub', 'b', 'a-b', 'a', 'a.b']));
+        assert.deepEqual((await m.pullSecrets.listSecrets('q')).map((s) => s.name), ['hub']);
+        assert.deepEqual(await m.pullSecrets.listSecrets('none'), []);
+        assert.equal(await m.pullSecrets.deleteSecret('p', 'hub'), true);
+        assert.equal(await m.pullSecrets.deleteSecret('p', 'hub'), false);
+        assert.equal(await m.pullSecrets.getSecret('p', 'hub'), undefined);
+        assert.deepEqual(await m.pullSecrets.getSecret('q', 'hub'), secret('q', 'hub'));
+      });
+
+      it('deleteProject removes its pull secrets and nothing of other projects', async () => {
+        for (const name of ['a', 'ab']) {
+          await m.projects.ensureProject({ name, createdAt: 1, createdBy: 'alice', displayName: null });
+          await m.pullSecrets.createSecret(secret(name, 'hub'));
+        }
+        assert.equal(await m.projects.deleteProject('a'), true);
+        assert.deepEqual(await m.pullSecrets.listSecrets('a'), []);
+        assert.deepEqual((await m.pullSecrets.listSecrets('ab')).map((s) => s.name), ['hub']);
       });
     });
 
