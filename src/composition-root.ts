@@ -17,6 +17,10 @@ import { OAuthTokenService } from './identity/oauth-token-service.ts';
 import { defaultOAuthClients, oauthPlugin } from './http/oauth/plugin.ts';
 import { resolveAddress } from './http/server-address.ts';
 import { ImageStreamRecorder } from './imagestreams/push-recorder.ts';
+import { ImageStreamService } from './imagestreams/image-stream-service.ts';
+import { ImageStreamImporter } from './imagestreams/image-importer.ts';
+import { ImportScheduler } from './imagestreams/import-scheduler.ts';
+import { PullSecretService } from './imagestreams/pull-secrets.ts';
 import { apiPlugin } from './http/api/plugin.ts';
 import { consolePlugin } from './http/console/plugin.ts';
 import type { BerthConfig } from './config/load-config.ts';
@@ -96,6 +100,12 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   const admin = await access.bootstrapAdmin({ name: config.auth.adminUser, password: process.env['BERTH_ADMIN_PASSWORD'] });
   const oauthTokens = new OAuthTokenService({ metadata, clock: systemClock });
 
+  const imageStreams = new ImageStreamService({ metadata, manifests: registry.manifests, pullSpecHost, clock: systemClock });
+  const pullSecrets = new PullSecretService({ metadata, secretBox: box, clock: systemClock });
+  const importIntervalMs = config.imports.intervalMinutes * 60_000;
+  const importer = new ImageStreamImporter({ metadata, secrets: pullSecrets, clock: systemClock, scheduleIntervalMs: importIntervalMs });
+  const scheduler = new ImportScheduler({ metadata, importer, intervalMs: importIntervalMs, clock: systemClock, logger });
+
 
   const app = await createHttpServer({
     logger,
@@ -135,6 +145,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
 
   logger.info({ database: metadata.dialect, storage: driver.name, dataDir: config.dataDir }, 'registry ready');
   await app.listen({ host: address.host, port: address.port });
+  scheduler.start();
   const url = address.boundUrl;
 
   const expiryMs = config.registry.uploadExpiryHours * 3600_000;
@@ -157,6 +168,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
     logger,
     async close() {
       clearInterval(sweep);
+      await scheduler.stop();
       await app.close();
       await metadata.close();
       logger.flush();

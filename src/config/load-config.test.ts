@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       database: { url: 'sqlite:/srv/berth/data/berth.db' },
       log: { level: 'info', requests: true },
       auth: { selfProvisioning: true, createProjectOnPush: true, tokenLifetimeSeconds: 300, service: 'berth', adminUser: 'admin', maxLoginFailures: 10, loginFailureWindowSeconds: 300 },
+      imports: { intervalMinutes: 15 },
       registry: { maxManifestBytes: 4194304, uploadExpiryHours: 24, maxCatalogPage: 1000, maxTagsPage: 1000 },
     });
   });

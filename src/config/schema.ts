@@ -159,6 +159,12 @@ export const configFileSchema = z.strictObject({
       masterKey: nonEmpty.optional(),
     })
     .prefault({}),
+  imports: z
+    .strictObject({
+      /** How often streams with `importPolicy.scheduled` are re-checked against their remote registry. */
+      intervalMinutes: z.number().positive().default(15),
+    })
+    .prefault({}),
   registry: z
     .strictObject({
       /** Largest manifest accepted on push, in bytes. */
