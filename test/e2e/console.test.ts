@@ -26,7 +26,7 @@ const DIST_INDEX = join(PROJECT_ROOT, 'web', 'dist', 'index.html');
 const PROJECT = 'webshop';
 const VIEWER = { username: 'vera', password: 'vera-viewer-password-1' } as const;
 /** Set to a reason while the image stream API (docs/api.md, issue 4) is not served yet. */
-const IMAGE_API_TODO: string | undefined = 'image stream API not yet served';
+const IMAGE_API_TODO: string | undefined = undefined;
 
 const LAUNCH = {
   executablePath: '/usr/bin/chromium',

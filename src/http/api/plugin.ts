@@ -4,8 +4,11 @@ import type { AccessService } from '../../authz/access-service.ts';
 import type { Authorizer } from '../../authz/authorizer.ts';
 import { AuthenticationError, type Authentication, type Authenticator } from '../../identity/authenticator.ts';
 import { secretKind } from '../../identity/secret-tokens.ts';
+import type { ImageStreamService } from '../../imagestreams/image-stream-service.ts';
+import type { ImageImporter, PullSecrets } from '../../imagestreams/import-contract.ts';
 import type { Metadata } from '../../metadata/stores.ts';
 import { identityRoutes } from './identity-routes.ts';
+import { imageStreamRoutes } from './imagestreams/image-stream-routes.ts';
 import { projectRoutes } from './project-routes.ts';
 import { router } from './route-kit.ts';
 import { ApiError, failureStatus, STATUS_REASONS, type StatusReason } from './status.ts';
@@ -28,6 +31,12 @@ export interface ApiPluginOptions {
    * `WWW-Authenticate` realm; by default the request's own scheme and Host.
    */
   readonly externalUrl?: string | undefined;
+  /** Image streams, tags and images (docs/api.md "Image streams"); absent: none of their routes is mounted. */
+  readonly imageStreams?: ImageStreamService | undefined;
+  /** `POST …/imagestreams/{name}/import`; absent: that route is not mounted. */
+  readonly importer?: ImageImporter | undefined;
+  /** `…/secrets`; absent: those routes are not mounted. */
+  readonly pullSecrets?: PullSecrets | undefined;
 }
 
 /** Fastify's own errors (parser, limits) carry a status code; nothing else is trusted to. */
@@ -120,6 +129,7 @@ async function resourceApi(app: FastifyInstance, options: ApiPluginOptions): Pro
       });
       projectRoutes(route, access);
       identityRoutes(route, access, authenticator);
+      if (options.imageStreams !== undefined) imageStreamRoutes(route, { ...options, imageStreams: options.imageStreams });
     },
     { prefix: API_GROUP_VERSION },
   );
