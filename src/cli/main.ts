@@ -1,10 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load-config.ts';
 import { registerAdmCommands } from './adm-commands.ts';
+import { registerApplyCommands } from './apply-commands.ts';
 import { CliError, oneLine } from './cli-errors.ts';
+import { registerImageStreamCommands } from './imagestream-commands.ts';
 import { registerLoginCommands } from './login-commands.ts';
 import { registerPolicyCommands } from './policy-commands.ts';
 import { registerProjectCommands } from './project-commands.ts';
+import { registerSecretCommands } from './secret-commands.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerServiceAccountCommands } from './serviceaccount-commands.ts';
 
@@ -23,6 +26,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerPolicyCommands(program);
   registerServiceAccountCommands(program);
   registerAdmCommands(program);
+  registerImageStreamCommands(program);
+  registerSecretCommands(program);
+  registerApplyCommands(program);
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

@@ -55,7 +55,8 @@ export class Authenticator {
   readonly #tokens: RegistryTokens;
   readonly #limiter: LoginRateLimiter;
   readonly #clock: Clock;
-  readonly #passwords = new LruCache<string, { principal: Principal; until: number }>({ maxEntries: 10_000 });
+  readonly #passwords = new LruCache<string, { authentication: Authentication; until: number }>({ maxEntries: 10_000 });
+  readonly #checking = new Map<string, Promise<Authentication>>();
   readonly #groups = new LruCache<string, { groups: string[]; until: number }>({ maxEntries: 10_000 });
 
   constructor(deps: { metadata: Metadata; tokens: RegistryTokens; limiter: LoginRateLimiter; clock: Clock }) {
@@ -136,14 +137,25 @@ export class Authenticator {
     const now = this.#clock();
     const key = `${user}\u0000${createHash('sha256').update(password).digest('hex')}`;
     const cached = this.#passwords.get(key);
-    if (cached !== undefined && cached.until > now) return { principal: cached.principal, method: 'password' };
+    if (cached !== undefined && cached.until > now) return cached.authentication;
+    // Concurrent requests with the same new credentials share one bcrypt check
+    // (a client opening 64 connections at once would otherwise pay it 64 times).
+    let pending = this.#checking.get(key);
+    if (pending === undefined) {
+      pending = this.#verifyPassword(user, password, key).finally(() => this.#checking.delete(key));
+      this.#checking.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #verifyPassword(user: string, password: string, key: string): Promise<Authentication> {
     const record = await this.#metadata.users.getUser(user);
     // verifyPassword compares against a dummy hash when there is no user, so timing does not tell which users exist.
     const ok = await verifyPassword(password, record?.disabled === true ? null : record?.passwordHash);
     if (!ok || record === undefined || record.disabled) throw new AuthenticationError('invalid-credentials', 'invalid user name or password');
-    const principal = await this.userPrincipal(user);
-    this.#passwords.set(key, { principal, until: now + PASSWORD_CACHE_MS });
-    return { principal, method: 'password' };
+    const authentication: Authentication = { principal: await this.userPrincipal(user), method: 'password' };
+    this.#passwords.set(key, { authentication, until: this.#clock() + PASSWORD_CACHE_MS });
+    return authentication;
   }
 
   async #accessToken(secret: string): Promise<Authentication> {
