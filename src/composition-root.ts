@@ -131,7 +131,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
       },
     },
     surfaces: [
-      (app) => apiPlugin(app, { access, authorizer: rbac, authenticator, metadata, externalUrl: address.externalUrl, imageStreams, importer, pullSecrets }),
+      (app) => apiPlugin(app, { access, authorizer: rbac, authenticator, metadata, externalUrl: address.externalUrl, imageStreams, importer, pullSecrets, signingKeys: keys }),
       (app) => consolePlugin(app, { distDir: CONSOLE_DIST }),
       (app) => oauthPlugin(app, {
         tokens: oauthTokens,

@@ -3,6 +3,7 @@
  * commands for local users and groups (cluster-admin on the server).
  */
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import type { Command } from 'commander';
 import { HtpasswdError, parseHtpasswd } from '../identity/htpasswd.ts';
 import type { HtpasswdEntry } from '../identity/htpasswd.ts';
@@ -34,6 +35,9 @@ export const GROUP_COLUMNS: readonly Column<Group>[] = [
 async function putUser(api: BerthApi, name: string, spec: { password?: string; disabled?: boolean }): Promise<User> {
   return await api.json('PUT', apiPath('users', name), userSchema, { body: { apiVersion: 'berth.dev/v1', kind: 'User', metadata: { name }, spec } });
 }
+
+const signingKeyListSchema = z.object({ items: z.array(z.object({ metadata: z.object({ name: z.string() }) })) });
+const signingKeyRotationSchema = z.object({ status: z.object({ signingKey: z.string() }) });
 
 export function registerAdmCommands(program: Command): void {
   const adm = program.command('adm').description('administer the registry (needs cluster-admin)');
@@ -135,6 +139,26 @@ export function registerAdmCommands(program: Command): void {
         });
         const { created, updated, unchanged } = result.status;
         print(`imported ${entries.length} users from ${file}: ${created} created, ${updated} updated, ${unchanged} unchanged`);
+      });
+    });
+
+  const signingKeys = adm.command('signing-keys').description('the keys that sign registry tokens');
+  signingKeys
+    .command('list')
+    .description('list the keys that verify registry tokens (the newest signs)')
+    .action(async () => {
+      await withSession(async ({ api }) => {
+        const list = await api.json('GET', apiPath('signingkeys'), signingKeyListSchema);
+        for (const key of list.items) print(key.metadata.name);
+      });
+    });
+  signingKeys
+    .command('rotate')
+    .description('make a new signing key; tokens signed by the old ones stay valid until they expire')
+    .action(async () => {
+      await withSession(async ({ api }) => {
+        const rotation = await api.json('POST', apiPath('signingkeys', 'rotate'), signingKeyRotationSchema, { body: {} });
+        print(`signing key ${rotation.status.signingKey} now signs registry tokens`);
       });
     });
 

@@ -141,6 +141,17 @@ describe('berth CLI against a real server', { concurrency: false, timeout: 600_0
 
   // Failed logins from this address are rate-limited (10 in 5 minutes, and the server counts a bad
   // access token twice): the suite keeps its deliberate failures few so that later steps are not refused.
+  test('adm signing-keys rotate makes a new key sign, and the JWKS keeps the old one for verification', async () => {
+    const before = (await ok(['adm', 'signing-keys', 'list'])).trim().split('\n').filter((l) => l !== '');
+    const rotated = await ok(['adm', 'signing-keys', 'rotate']);
+    const kid = /signing key (\S+) now signs/.exec(rotated)?.[1];
+    assert.ok(kid, rotated);
+    const after = (await ok(['adm', 'signing-keys', 'list'])).trim().split('\n');
+    assert.equal(after.length, before.length + 1);
+    assert.ok(after.includes(kid));
+    for (const old of before) assert.ok(after.includes(old), 'older keys still verify');
+  });
+
   test('disable and enable a user', async () => {
     const disabled = async (): Promise<boolean | undefined> =>
       (await json<{ items: Array<{ metadata: { name: string }; spec: { disabled: boolean } }> }>(['adm', 'users', 'list'])).items.find((u) => u.metadata.name === 'bob')?.spec.disabled;

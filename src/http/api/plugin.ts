@@ -8,6 +8,8 @@ import type { ImageStreamService } from '../../imagestreams/image-stream-service
 import type { ImageImporter, PullSecrets } from '../../imagestreams/import-contract.ts';
 import type { Metadata } from '../../metadata/stores.ts';
 import { identityRoutes } from './identity-routes.ts';
+import { signingKeyRoutes } from './signing-key-routes.ts';
+import type { SigningKeys } from '../../identity/signing-keys.ts';
 import { imageStreamRoutes } from './imagestreams/image-stream-routes.ts';
 import { projectRoutes } from './project-routes.ts';
 import { router } from './route-kit.ts';
@@ -37,6 +39,8 @@ export interface ApiPluginOptions {
   readonly importer?: ImageImporter | undefined;
   /** `…/secrets`; absent: those routes are not mounted. */
   readonly pullSecrets?: PullSecrets | undefined;
+  /** `/signingkeys` (list, rotate); absent: not mounted. */
+  readonly signingKeys?: SigningKeys | undefined;
 }
 
 /** Fastify's own errors (parser, limits) carry a status code; nothing else is trusted to. */
@@ -130,6 +134,7 @@ async function resourceApi(app: FastifyInstance, options: ApiPluginOptions): Pro
       projectRoutes(route, access);
       identityRoutes(route, access, authenticator);
       if (options.imageStreams !== undefined) imageStreamRoutes(route, { ...options, imageStreams: options.imageStreams });
+      if (options.signingKeys !== undefined) signingKeyRoutes(route, options.signingKeys);
     },
     { prefix: API_GROUP_VERSION },
   );
