@@ -336,6 +336,104 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
       await anon.getByRole('button', { name: 'Sign in' }).waitFor();
       await context.close();
     });
+
+    /** The API's view of one tag: the digest it points at, or undefined when it answers 404. */
+    async function tagDigest(stream: string, tag: string): Promise<string | undefined> {
+      const { status, json } = await apiCall('GET', `namespaces/${PROJECT}/imagestreamtags/${stream}:${tag}`);
+      if (status === 404) return undefined;
+      assert.equal(status, 200, `GET imagestreamtags/${stream}:${tag}: ${JSON.stringify(json)}`);
+      return ((json['image'] as { metadata: { name: string } }).metadata.name);
+    }
+
+    /** A stream page's row for one tag (by its link, so "1.0" does not match "1.0-rc"). */
+    const tagRow = (p: Page, tag: string) => p.getByTestId('tag-row').filter({ has: p.getByRole('link', { name: tag, exact: true }) });
+
+    test('rolling a tag back to an older history item, confirmed in the dialog', async () => {
+      requireImageApi();
+      const older = single.digest;
+      const newer = await createImageLayout(join(work, 'second'), '1.0', {
+        ...spec, layers: [{ size: 50_000, seed: 'console-second-0' }], labels: { 'org.opencontainers.image.title': 'console-e2e-second' },
+      });
+      assert.notEqual(newer.digest, older);
+      await tools.skopeoCopy(newer.ref, `docker://${server.hostPort}/${PROJECT}/app:1.0`, ['--preserve-digests']);
+      assert.equal(await tagDigest('app', '1.0'), newer.digest, 'the second push moved the tag');
+      const before = await apiCall('GET', `namespaces/${PROJECT}/imagestreams/app`);
+      const items = ((before.json['status'] as { tags: Array<{ tag: string; items: Array<{ image: string; generation: number }> }> })
+        .tags.find((t) => t.tag === '1.0'))!.items;
+      assert.deepEqual(items.map((i) => i.image), [newer.digest, older], 'two history items, newest first');
+      const olderGeneration = items[1]!.generation;
+
+      await page.goto(`${server.url}/console/projects/${PROJECT}/imagestreams/app`);
+      const row = tagRow(page, '1.0');
+      await row.locator(`td[title="${newer.digest}"]`).waitFor();
+      await row.locator('td').first().getByRole('button').click();
+      const history = page.locator('table[aria-label="History of app:1.0"]');
+      await history.locator('tbody tr').nth(1).waitFor();
+      assert.deepEqual(await history.locator('tbody tr td[data-label="Image"]').evaluateAll((cells) => cells.map((c) => c.getAttribute('title'))), [newer.digest, older]);
+      await history.getByRole('button', { name: `Roll 1.0 back to generation ${olderGeneration}` }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText('Roll app:1.0 back?').waitFor();
+      await shot(page, 'rollback-confirm');
+      await dialog.getByRole('button', { name: 'Roll back', exact: true }).click();
+      await dialog.waitFor({ state: 'detached' });
+
+      // The API: the tag points at the older digest again, through a new history item.
+      assert.equal(await tagDigest('app', '1.0'), older);
+      const istag = await apiCall('GET', `namespaces/${PROJECT}/imagestreamtags/app:1.0`);
+      const rollbackGeneration = istag.json['generation'] as number;
+      assert.ok(rollbackGeneration > items[0]!.generation, `a new generation (${rollbackGeneration}) beyond ${items[0]!.generation}`);
+      // The page: the row shows the older image, and the history has a new, current item for the rollback.
+      await row.locator(`td[title="${older}"]`).waitFor();
+      await history.locator('tbody tr').nth(2).waitFor();
+      assert.deepEqual(await history.locator('tbody tr td[data-label="Image"]').evaluateAll((cells) => cells.map((c) => c.getAttribute('title'))), [older, newer.digest, older]);
+      const current = history.locator('tbody tr').first().locator('td[data-label="Generation"]');
+      assert.match(await current.textContent() ?? '', new RegExp(`^${rollbackGeneration}\\s*current$`));
+      await shot(page, 'stream-after-rollback');
+    });
+
+    test('deleting a tag asks first; Cancel keeps it, Delete tag removes it', async () => {
+      requireImageApi();
+      await tools.skopeoCopy(single.ref, `docker://${server.hostPort}/${PROJECT}/app:doomed`, ['--preserve-digests']);
+      assert.equal(await tagDigest('app', 'doomed'), single.digest);
+      await page.goto(`${server.url}/console/projects/${PROJECT}/imagestreams/app`);
+      const row = tagRow(page, 'doomed');
+      await row.waitFor();
+
+      await row.getByRole('button', { name: 'Delete tag doomed' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText('Delete tag app:doomed?').waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      assert.equal(await tagDigest('app', 'doomed'), single.digest, 'Cancel leaves the tag');
+      assert.equal(await row.count(), 1, 'Cancel leaves the row');
+
+      await row.getByRole('button', { name: 'Delete tag doomed' }).click();
+      await dialog.getByRole('button', { name: 'Delete tag', exact: true }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await row.waitFor({ state: 'detached' });
+      assert.equal(await tagDigest('app', 'doomed'), undefined, 'the API answers 404 for the deleted tag');
+      await tagRow(page, '1.0').waitFor();
+      await page.reload();
+      await tagRow(page, '1.0').waitFor();
+      assert.equal(await tagRow(page, 'doomed').count(), 0, 'a reload does not list it either');
+    });
+
+    test('deleting a whole image stream, confirmed in the dialog', async () => {
+      requireImageApi();
+      await tools.skopeoCopy(single.ref, `docker://${server.hostPort}/${PROJECT}/throwaway:1.0`, ['--preserve-digests']);
+      assert.equal((await apiCall('GET', `namespaces/${PROJECT}/imagestreams/throwaway`)).status, 200);
+      await page.goto(`${server.url}/console/projects/${PROJECT}/imagestreams/throwaway`);
+      await tagRow(page, '1.0').waitFor();
+      await page.getByRole('button', { name: 'Delete image stream' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText('Delete image stream throwaway?').waitFor();
+      await dialog.getByRole('button', { name: 'Delete image stream', exact: true }).click();
+      await page.waitForURL((url) => url.pathname === `/console/projects/${PROJECT}`);
+      assert.equal((await apiCall('GET', `namespaces/${PROJECT}/imagestreams/throwaway`)).status, 404);
+      assert.equal(await tagDigest('throwaway', '1.0'), undefined);
+      await page.getByRole('link', { name: 'app', exact: true }).waitFor();
+      assert.equal(await page.getByRole('link', { name: 'throwaway', exact: true }).count(), 0, 'the project no longer lists it');
+    });
   });
 
   test('sign out revokes the login at the server', async () => {
