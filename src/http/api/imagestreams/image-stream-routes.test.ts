@@ -188,6 +188,7 @@ describe('image streams API', () => {
     assertStatus(await call('POST', 'namespaces/alpha/imagestreams', carol, { metadata: {} }), 422, 'Invalid', /metadata\.name/);
     assertStatus(await call('POST', 'namespaces/alpha/imagestreams', carol, { metadata: { name: 'Bad_Name' } }), 422, 'Invalid', /metadata\.name/);
     assertStatus(await call('POST', 'namespaces/nope/imagestreams', admin, seed), 404, 'NotFound', /project "nope" not found/);
+    assertStatus(await call('GET', 'namespaces/nope/imagestreams', admin), 404, 'NotFound', /project "nope" not found/);
 
     // Creating it asked the scheduler for a first import at once (stream
     // creation reads the system clock: the plugin gets no clock of its own).

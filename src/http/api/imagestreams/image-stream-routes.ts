@@ -225,6 +225,10 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
     params: NamespaceParams,
     access: ({ p }) => inProject('view', p, 'view image streams', 'imagestreams'),
     handle: async ({ request, params }) => {
+      // A project that does not exist is a 404, like every other read in it (only callers allowed to view it get here).
+      if ((await metadata.projects.getProject(params.p)) === undefined) {
+        throw new ApiError('NotFound', `project ${q(params.p)} not found`, { kind: 'projects', name: params.p });
+      }
       const page = pageRequest(request);
       // One more than asked: whether there is a next page, without a count query.
       const records = await imageStreams.listStreams(params.p, { after: page.after, limit: page.limit + 1 });
