@@ -348,6 +348,25 @@ describe('image streams API', () => {
     assertStatus(await call('PUT', 'namespaces/alpha/imagestreamtags/app:x', carol, { tag: { from: { kind: 'DockerImage', name: 'docker.io/x' } } }), 422, 'Invalid', /tag\.from\.kind|Invalid option/);
   });
 
+  it('spec.tags pointing at another stream tag or image are tagged in when the stream is created or its spec changes', async () => {
+    // carol may pull and push in alpha. A missing source is refused before anything is written.
+    const missing = { metadata: { name: 'mirror' }, spec: { tags: [{ name: 'stable', from: { kind: 'ImageStreamTag', name: 'app:nope' } }] } };
+    assertStatus(await call('POST', 'namespaces/alpha/imagestreams', carol, missing), 404, 'NotFound', /app:nope/);
+    assertStatus(await call('GET', 'namespaces/alpha/imagestreams/mirror', carol), 404, 'NotFound');
+    const doc = { metadata: { name: 'mirror' }, spec: { tags: [{ name: 'stable', from: { kind: 'ImageStreamTag', name: 'app:v1' } }] } };
+    const created = ok(await call('POST', 'namespaces/alpha/imagestreams', carol, doc), 201);
+    const tags = (created['status'] as Json)['tags'] as Json[];
+    assert.equal(tags.length, 1);
+    const items = (tags[0] as Json)['items'] as Json[];
+    assert.equal((items[0] as Json)['image'], second.digest, 'the tag points at the source tag\'s image');
+    assert.equal((await f.registry.manifests.resolve(f.repo('alpha/mirror'), { tag: 'stable' })).digest, second.digest, 'and /v2 serves it');
+    // A spec change to an ImageStreamImage moves it.
+    const stream = ok(await call('GET', 'namespaces/alpha/imagestreams/mirror', carol));
+    const changed = { ...stream, spec: { tags: [{ name: 'stable', from: { kind: 'ImageStreamImage', name: `app@${first.digest}` } }] } };
+    ok(await call('PUT', 'namespaces/alpha/imagestreams/mirror', carol, changed));
+    assert.equal((await f.registry.manifests.resolve(f.repo('alpha/mirror'), { tag: 'stable' })).digest, first.digest);
+  });
+
   it('rolls a tag back to an earlier history item in one call', async () => {
     assertStatus(await call('POST', 'namespaces/alpha/imagestreams/app/rollback', bob, { tag: 'v1', generation: 1 }), 403, 'Forbidden');
     const rolled = ok(await call('POST', 'namespaces/alpha/imagestreams/app/rollback', carol, { tag: 'v1', generation: 1 }));

@@ -252,17 +252,19 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
     params: NamespaceParams,
     body: ImageStreamBody,
     access: ({ p }) => inProject('push', p, 'create image streams', 'imagestreams'),
-    handle: async ({ params, body }) => {
+    handle: async ({ params, body, principal }) => {
       const name = body.metadata.name;
       if (name === undefined) throw invalidField('metadata.name', 'an image stream needs a name', 'FieldValueRequired');
       if (!validStreamName(name)) throw invalidField('metadata.name', 'must be a repository path: lowercase letters, digits and separators (. _ __ -) between "/"-separated components');
       checkIdentity(body, params.p, undefined);
       await requireProject(params.p);
       const spec = specOf(body);
+      const references = await specReferences(deps, principal, params.p, spec);
       const now = clock();
       const created = await metadata.imageStreams.createStream(params.p, name, now, spec, annotationsOf(body, {}));
       if (created === undefined) throw new ApiError('AlreadyExists', `image stream ${q(`${params.p}/${name}`)} already exists`, { kind: 'imagestreams', name });
       if (tracksRemote(spec)) await metadata.imageStreams.scheduleImport(params.p, name, now);
+      await references.apply(name);
       return { status: 201, body: imageStreamObject(await imageStreams.getStream(params.p, name)) };
     },
   });
@@ -279,14 +281,16 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
     params: StreamParams,
     body: ImageStreamBody,
     access: ({ p, name }) => inProject('push', p, 'update image streams', 'imagestreams', name),
-    handle: async ({ params, body }) => {
+    handle: async ({ params, body, principal }) => {
       checkIdentity(body, params.p, params.name);
       const stored = await metadata.imageStreams.getStream(params.p, params.name);
       if (stored === undefined) throw new ImageStreamNotFoundError(params.p, params.name);
       const expected = body.metadata.resourceVersion === undefined ? undefined : Number(body.metadata.resourceVersion);
       const spec = specOf(body);
+      const references = await specReferences(deps, principal, params.p, spec);
       const updated = await metadata.imageStreams.putSpec(params.p, params.name, { spec, annotations: annotationsOf(body, stored.annotations) }, expected);
       if (tracksRemote(spec) && updated.generation !== stored.generation) await metadata.imageStreams.scheduleImport(params.p, params.name, clock());
+      if (updated.generation !== stored.generation) await references.apply(params.name);
       return { body: imageStreamObject(await imageStreams.getStream(params.p, params.name)) };
     },
   });
@@ -395,13 +399,7 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       }
       if (body.metadata?.namespace !== undefined && body.metadata.namespace !== params.p) throw invalidField('metadata.namespace', `does not match the project in the URL (${q(params.p)})`);
       if (body.tag.name !== undefined && body.tag.name !== params.tag) throw invalidField('tag.name', `${q(body.tag.name)} does not match the tag in the URL (${q(params.tag)})`);
-      const from = body.tag.from;
-      const separator = from.kind === 'ImageStreamTag' ? ':' : '@';
-      const cut = from.kind === 'ImageStreamTag' ? from.name.lastIndexOf(':') : from.name.indexOf('@');
-      const sourceStream = from.name.slice(0, cut);
-      const sourceRef = from.name.slice(cut + 1);
-      if (cut <= 0 || sourceRef === '' || !validStreamName(sourceStream)) throw invalidField('tag.from.name', `must be <stream>${separator}${from.kind === 'ImageStreamTag' ? '<tag>' : '<digest>'}`);
-      const sourceProject = from.namespace ?? params.p;
+      const { sourceProject, sourceStream, sourceRef } = parseSourceReference(body.tag.from, params.p, 'tag.from.name');
       await requireSourcePull(authorizer, principal, sourceProject, sourceStream);
       const existed = (await metadata.imageStreams.getTag(params.p, params.name, params.tag)) !== undefined;
       const view = await imageStreams.tag(sourceProject, sourceStream, sourceRef, params.p, params.name, params.tag, principal.name);
@@ -534,6 +532,41 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
  * would be. Asked before the source is read, so a caller who may not pull it
  * learns nothing about whether it exists.
  */
+/** `name:tag` of an ImageStreamTag or `name@digest` of an ImageStreamImage reference, in `from.namespace` or the current project. */
+function parseSourceReference(from: { kind: string; name: string; namespace?: string | undefined }, project: string, field: string): { sourceProject: string; sourceStream: string; sourceRef: string } {
+  const byTag = from.kind === 'ImageStreamTag';
+  const cut = byTag ? from.name.lastIndexOf(':') : from.name.indexOf('@');
+  const sourceStream = from.name.slice(0, cut);
+  const sourceRef = from.name.slice(cut + 1);
+  if (cut <= 0 || sourceRef === '' || !validStreamName(sourceStream)) throw invalidField(field, `must be <stream>${byTag ? ':<tag>' : '@<digest>'}`);
+  return { sourceProject: from.namespace ?? project, sourceStream, sourceRef };
+}
+
+/**
+ * The spec tags that point at another stream's tag or image
+ * (`from.kind` ImageStreamTag / ImageStreamImage), checked before anything is
+ * written: the caller must be allowed to pull each source, and a source tag
+ * must exist. `apply` then tags each image in, as `PUT …/imagestreamtags` does.
+ */
+async function specReferences(deps: ImageStreamRouteDeps, principal: Principal, project: string, spec: ImageStreamSpec) {
+  const references: Array<{ tag: string; sourceProject: string; sourceStream: string; sourceRef: string }> = [];
+  for (const [i, tag] of (spec.tags ?? []).entries()) {
+    const from = tag.from;
+    if (from === undefined || (from.kind !== 'ImageStreamTag' && from.kind !== 'ImageStreamImage')) continue;
+    const source = parseSourceReference(from, project, `spec.tags[${i}].from.name`);
+    await requireSourcePull(deps.authorizer, principal, source.sourceProject, source.sourceStream);
+    if (from.kind === 'ImageStreamTag' && (await deps.metadata.imageStreams.getTag(source.sourceProject, source.sourceStream, source.sourceRef)) === undefined) {
+      throw new ApiError('NotFound', `spec.tags[${i}].from: image stream tag ${q(`${source.sourceProject}/${source.sourceStream}:${source.sourceRef}`)} not found`, { kind: 'imagestreamtags', name: from.name });
+    }
+    references.push({ tag: tag.name, ...source });
+  }
+  return {
+    apply: async (stream: string) => {
+      for (const r of references) await deps.imageStreams.tag(r.sourceProject, r.sourceStream, r.sourceRef, project, stream, r.tag, principal.name);
+    },
+  };
+}
+
 async function requireSourcePull(authorizer: Authorizer, principal: Principal, project: string, stream: string): Promise<void> {
   if (await authorizer.can(principal, 'pull', { project, repository: `${project}/${stream}` })) return;
   const what = `pull ${q(`${project}/${stream}`)} (the source of the tag)`;
