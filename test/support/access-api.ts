@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'undici';
-import { describeResponse } from './registry-http.ts';
+import { describeResponse, toResponse } from './registry-http.ts';
 import type { Credentials, HttpResponse } from './registry-http.ts';
 
 export const API = '/apis/berth.dev/v1';
@@ -37,28 +37,6 @@ export function authorizationHeader(auth: Auth): Record<string, string> {
   }
 }
 
-function toResponse(status: number, rawHeaders: Record<string, string | string[] | undefined>, body: Buffer): HttpResponse {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(rawHeaders)) {
-    if (value === undefined) continue;
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return {
-    status,
-    headers,
-    body,
-    text: () => body.toString('utf8'),
-    json: <T>() => JSON.parse(body.toString('utf8')) as T,
-    errorCodes: () => {
-      try {
-        const parsed = JSON.parse(body.toString('utf8')) as { errors?: Array<{ code: string }> };
-        return Array.isArray(parsed.errors) ? parsed.errors.map((e) => String(e.code)) : [];
-      } catch {
-        return [];
-      }
-    },
-  };
-}
 
 /** A Kubernetes-style Status body (errors of the resource API). */
 export interface StatusBody {

@@ -37,7 +37,8 @@ export function digestOf(data: Buffer | string, algorithm: 'sha256' | 'sha512' =
   return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
 }
 
-function toResponse(status: number, rawHeaders: Record<string, string | string[] | undefined>, body: Buffer): HttpResponse {
+/** A response as the test helpers hand it out (shared by every HTTP helper of the e2e suites). */
+export function toResponse(status: number, rawHeaders: Record<string, string | string[] | undefined>, body: Buffer): HttpResponse {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(rawHeaders)) {
     if (value === undefined) continue;
