@@ -45,6 +45,8 @@ const BLOB_DRIVERS: Readonly<Record<BerthConfig['storage']['driver'], (config: B
 export interface RunningBerth {
   /** `https://host:port` or `http://host:port` as bound (port 0 resolved). */
   readonly url: string;
+  /** Where clients reach it (`externalUrl`, or the bound URL with `localhost` for a wildcard host). */
+  readonly externalUrl: string;
   /** The local CA's certificate, when Berth issued its own server certificate. */
   readonly caCertPath: string | undefined;
   /** The administrator account, and its password when this start created it with a generated one (print it once). */
@@ -160,6 +162,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
 
   return {
     url,
+    externalUrl: address.externalUrl,
     caCertPath: tls?.caCertPath,
     admin,
     registry,

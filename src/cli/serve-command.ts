@@ -31,8 +31,10 @@ export function registerServeCommand(program: Command): void {
       const { startBerth } = await import('../composition-root.ts');
       const { trustHints } = await import('../tls/trust-hints.ts');
       const berth = await startBerth(config);
-      const hostPort = new URL(berth.url).host;
+      // The hints name the address clients use, not a wildcard bind address like 0.0.0.0.
+      const hostPort = new URL(berth.externalUrl).host;
       console.log(`Berth listening on ${berth.url}`);
+      if (berth.externalUrl !== berth.url) console.log(`Clients reach it at ${berth.externalUrl}`);
       if (berth.caCertPath !== undefined) {
         console.log(`CA certificate: ${berth.caCertPath}`);
         console.log('To trust it for podman, skopeo and buildah (and docker, curl):');
