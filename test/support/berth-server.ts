@@ -415,6 +415,38 @@ export async function startBerth(options: StartOptions = {}): Promise<BerthServe
   return server;
 }
 
+/**
+ * The config.yml lines of a CNCF Distribution for tests: filesystem storage,
+ * deletes enabled, JSON logs without access log, bound to 127.0.0.1.
+ */
+export function distributionConfig(options: {
+  rootDirectory: string;
+  port: number;
+  secret: string;
+  tls?: { certPath: string; keyPath: string } | undefined;
+  /** Off keeps interrupted uploads around for restart tests. */
+  uploadPurging?: boolean;
+}): string[] {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: info',
+    '  formatter: json',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${options.rootDirectory}`,
+    '  delete:',
+    '    enabled: true',
+    ...(options.uploadPurging === false ? ['  maintenance:', '    uploadpurging:', '      enabled: false'] : []),
+    'http:',
+    `  addr: 127.0.0.1:${options.port}`,
+    `  secret: ${options.secret}`,
+    ...(options.tls ? ['  tls:', `    certificate: ${options.tls.certPath}`, `    key: ${options.tls.keyPath}`] : []),
+  ];
+}
+
 /** Generate a CA and a server certificate for 127.0.0.1/localhost with openssl. */
 export async function generateTestCa(dir: string): Promise<{ caPath: string; certPath: string; keyPath: string }> {
   await mkdir(dir, { recursive: true });
@@ -453,27 +485,14 @@ export async function startDistribution(options: StartOptions = {}): Promise<Reg
   const tls = insecure ? undefined : await generateTestCa(confDir);
   const configPath = join(confDir, 'config.yml');
   const writeConfig = async (port: number): Promise<void> => {
-    const lines = [
-      'version: 0.1',
-      'log:',
-      '  level: info',
-      '  formatter: json',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(dataDir, 'registry')}`,
-      '  delete:',
-      '    enabled: true',
-      '  maintenance:',
-      '    uploadpurging:',
-      '      enabled: false',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
+    const lines = distributionConfig({
+      rootDirectory: join(dataDir, 'registry'),
+      port,
       // A fixed secret so that upload state survives restarts.
-      '  secret: berth-e2e-fixed-secret',
-      ...(tls ? ['  tls:', `    certificate: ${tls.certPath}`, `    key: ${tls.keyPath}`] : []),
-    ];
+      secret: 'berth-e2e-fixed-secret',
+      tls,
+      uploadPurging: false,
+    });
     await writeFile(configPath, lines.join('\n') + '\n');
   };
   const server = new ManagedServer({

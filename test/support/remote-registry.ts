@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
 import { importPKCS8, SignJWT } from 'jose';
 import { Agent, request } from 'undici';
-import { freePort, generateTestCa } from './berth-server.ts';
+import { distributionConfig, freePort, generateTestCa } from './berth-server.ts';
 
 const execFileAsync = promisify(execFile);
 const READY_TIMEOUT_MS = 30_000;
@@ -257,23 +257,7 @@ export async function startRemoteRegistry(options: RemoteRegistryOptions = {}): 
     const tls = options.tls === true ? await generateTestCa(join(dir, 'tls')) : undefined;
     const caPem = tls === undefined ? undefined : await readFile(tls.caPath, 'utf8');
     const port = await freePort();
-    const lines = [
-      'version: 0.1',
-      'log:',
-      '  level: info',
-      '  formatter: json',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(dir, 'data')}`,
-      '  delete:',
-      '    enabled: true',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      '  secret: berth-remote-test-secret',
-      ...(tls ? ['  tls:', `    certificate: ${tls.certPath}`, `    key: ${tls.keyPath}`] : []),
-    ];
+    const lines = distributionConfig({ rootDirectory: join(dir, 'data'), port, secret: 'berth-remote-test-secret', tls });
     if (auth === 'htpasswd') {
       const htpasswd = join(dir, 'htpasswd');
       // Distribution accepts bcrypt only; bcryptjs writes $2b$, which Go's bcrypt reads.
