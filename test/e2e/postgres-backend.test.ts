@@ -33,7 +33,7 @@ describe('Berth on PostgreSQL metadata', { concurrency: false, timeout: 300_000 
     work = join(tmpdir(), `berth-e2e-pg-${randomBytes(6).toString('hex')}`);
     await mkdir(work);
     server = await startBerth({ env: { BERTH_DATABASE__URL: database.url } });
-    assert.ok(server.logs().some((line) => line.includes('"database":"postgres"')), 'Berth runs on PostgreSQL metadata');
+    await server.waitForLog((line) => line.includes('"database":"postgres"'));
     http = await RegistryClient.create(server.url, server.caPath, { credentials: server.credentials });
     tools = await createClients({ workDir: join(work, 'clients'), caPath: server.caPath, credentials: server.credentials, registry: server.hostPort });
     image = await createImageLayout(join(work, 'image'), 'v1', {

@@ -62,6 +62,12 @@ export interface RegistryServer {
   stderr(): string[];
   /** The request log lines parsed from the output. */
   requests(): RequestLogEntry[];
+  /**
+   * Resolves with the first stdout line that matches, waiting up to `timeoutMs`
+   * for it: the server's logger writes asynchronously, so a line may arrive
+   * after the output that made the test look for it. Rejects on timeout.
+   */
+  waitForLog(matches: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** How the previous process ended (after stop/kill9/restart), undefined while the first still runs. */
   lastExit(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** SIGTERM, wait for exit; removes the data dir unless the caller supplied it. */
@@ -213,6 +219,20 @@ class ManagedServer implements RegistryServer {
       if (entry) out.push(entry);
     }
     return out;
+  }
+
+  async waitForLog(matches: (line: string) => boolean, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (let seen = 0; ; ) {
+      const lines = this.#stdout;
+      for (; seen < lines.length; seen++) {
+        const line = lines[seen];
+        if (line !== undefined && matches(line)) return line;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching log line within ${timeoutMs} ms\n${this.outputTail()}`);
+      await this.nextLine(left);
+    }
   }
 
   /** The last `n` lines of output, for error messages. */
