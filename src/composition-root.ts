@@ -97,6 +97,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
     authorizer: rbac,
     clock: systemClock,
     selfProvisioning: config.auth.selfProvisioning,
+    createProjectOnPush: config.auth.createProjectOnPush,
     onProjectDeleted: (_project, repositories) => repositories.forEach((name) => registry.forgetRepository(name)),
   });
   const admin = await access.bootstrapAdmin({ name: config.auth.adminUser, password: process.env['BERTH_ADMIN_PASSWORD'] });

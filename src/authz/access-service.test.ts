@@ -92,6 +92,26 @@ describe('projects', () => {
     assert.equal(await metadata.projects.getProject('nope1'), undefined);
   });
 
+  it('with createProjectOnPush off, no push creates a project, not even a cluster admin\'s, and the refusal names the switch', async () => {
+    const authorizer = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: true, cacheTtlMs: 60_000, clock });
+    const access = new AccessService({ metadata, authorizer, clock, selfProvisioning: true, createProjectOnPush: false });
+    await metadata.roleBindings.addBinding({ project: CLUSTER_SCOPE, role: 'cluster-admin', subjectKind: 'User', subjectName: 'push-root' });
+    authorizer.invalidate(CLUSTER_SCOPE);
+    for (const pusher of [alice, userPrincipal('push-root'), ANONYMOUS]) {
+      await assert.rejects(access.ensureProjectForPush('pushed-off', pusher), (error: unknown) => {
+        assert.ok(error instanceof AccessError && error.reason === 'Forbidden', String(error));
+        assert.match(error.message, /project "pushed-off" does not exist and creating projects by pushing is turned off/);
+        return true;
+      }, pusher.name);
+      assert.match((await access.pushCreationRefusal('pushed-off', pusher)) ?? '', /turned off/);
+    }
+    assert.equal(await metadata.projects.getProject('pushed-off'), undefined);
+    // Creating it through the API still works (self-provisioning is on); then pushes find it.
+    await access.createProject('pushed-off', alice);
+    assert.equal(await access.ensureProjectForPush('pushed-off', alice), 'exists');
+    assert.equal(await service().access.pushCreationRefusal('anything', alice), undefined);
+  });
+
   it('listProjects shows what the principal may view, keyset-paged; cluster-admin sees all', async () => {
     const { access } = service();
     for (const name of ['list-a', 'list-b', 'list-c', 'list-d']) await access.createProject(name, userPrincipal('owner'));

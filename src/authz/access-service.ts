@@ -141,6 +141,11 @@ export interface AccessServiceOptions {
   /** Whether users may create projects (the same switch the authorizer was built with; used to explain refusals). */
   readonly selfProvisioning: boolean;
   /**
+   * Whether a push into a missing project creates it (`auth.createProjectOnPush`;
+   * default true). Off, no push creates a project, not even a cluster admin's.
+   */
+  readonly createProjectOnPush?: boolean | undefined;
+  /**
    * Called after a project was deleted, with the repositories it had, so
    * that in-memory caches of their manifests, tags and blob links (the
    * registry's) can forget them: the metadata store deletes them without
@@ -189,6 +194,7 @@ export class AccessService {
   readonly #authorizer: RbacAuthorizer;
   readonly #clock: Clock;
   readonly #selfProvisioning: boolean;
+  readonly #createProjectOnPush: boolean;
   readonly #onProjectDeleted: AccessServiceOptions['onProjectDeleted'];
 
   constructor(options: AccessServiceOptions) {
@@ -197,6 +203,7 @@ export class AccessService {
     this.#authorizer = options.authorizer;
     this.#clock = options.clock;
     this.#selfProvisioning = options.selfProvisioning;
+    this.#createProjectOnPush = options.createProjectOnPush ?? true;
   }
 
   /** Whether users may create projects (to explain refusals). */
@@ -242,8 +249,8 @@ export class AccessService {
 
   /**
    * Used by /v2 before the first push into a project: creates the project,
-   * owned by the pusher, when it does not exist and the pusher may
-   * `create-project`. Idempotent and safe when pushes race: the project is
+   * owned by the pusher, when it does not exist, creation on push is on
+   * (`createProjectOnPush`) and the pusher may `create-project`. Idempotent and safe when pushes race: the project is
    * created once, and only the pusher whose insert won becomes its admin
    * (the others get 'exists' and are then authorized like any pusher).
    *
@@ -252,15 +259,8 @@ export class AccessService {
   async ensureProjectForPush(project: string, pusher: Principal): Promise<'exists' | 'created'> {
     if ((await this.#metadata.projects.getProject(project)) !== undefined) return 'exists';
     checkName('projects', project);
-    if (!(await this.#authorizer.can(pusher, 'create-project'))) {
-      const why =
-        pusher.kind === 'anonymous'
-          ? 'anonymous users cannot create projects'
-          : !this.#selfProvisioning
-            ? `${pusher.name} may not create projects: self-provisioning is off`
-            : `${pusher.name} may not create projects: only users and cluster administrators can`;
-      throw new AccessError('Forbidden', `project ${JSON.stringify(project)} does not exist and ${why}`, { kind: 'projects', name: project });
-    }
+    const why = await this.pushCreationRefusal(project, pusher);
+    if (why !== undefined) throw new AccessError('Forbidden', `project ${JSON.stringify(project)} does not exist and ${why}`, { kind: 'projects', name: project });
     const owner = this.#ownerBinding(project, pusher);
     const record: ProjectRecord = { name: project, createdAt: this.#clock(), createdBy: pusher.name, displayName: null };
     const outcome = await this.#metadata
@@ -278,6 +278,22 @@ export class AccessService {
       .catch(translate);
     if (outcome === 'created') this.#authorizer.invalidate(project);
     return outcome;
+  }
+
+  /**
+   * Why a push by `pusher` cannot create the missing `project`, or undefined
+   * when it can (see ProjectProvisioner.pushCreationRefusal). The switch
+   * comes first: when creation on push is off, nobody's push creates a
+   * project, and logging in or being an administrator would not help.
+   */
+  async pushCreationRefusal(project: string, pusher: Principal): Promise<string | undefined> {
+    if (!this.#createProjectOnPush) {
+      return `creating projects by pushing is turned off on this registry (auth.createProjectOnPush): create it first, e.g. berth new-project ${project}`;
+    }
+    if (await this.#authorizer.can(pusher, 'create-project')) return undefined;
+    if (pusher.kind === 'anonymous') return 'anonymous users cannot create projects: log in first';
+    if (!this.#selfProvisioning) return `${pusher.name} may not create projects: self-provisioning is off`;
+    return `${pusher.name} may not create projects: only users and cluster administrators can`;
   }
 
   /** @throws AccessError 'NotFound' */

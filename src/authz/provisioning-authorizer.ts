@@ -9,6 +9,13 @@ export interface ProjectProvisioner {
    * an error whose message says why the push is refused.
    */
   ensureProjectForPush(project: string, pusher: Principal): Promise<'exists' | 'created'>;
+  /**
+   * Why a push by `pusher` cannot create a missing project (creation on push
+   * turned off, anonymous pusher, no `create-project`), as the end of the
+   * sentence "project P does not exist and …"; undefined when it can. The one
+   * source of this explanation, for /v2 denials and for ensureProjectForPush.
+   */
+  pushCreationRefusal(project: string, pusher: Principal): Promise<string | undefined>;
 }
 
 /**

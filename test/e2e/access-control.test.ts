@@ -12,7 +12,10 @@
  *   caller may pull;
  * - a push into a project that does not exist creates it, owned by the
  *   pusher, and nobody else gets in; with self-provisioning off (a second
- *   server) that push is refused with a message that says why.
+ *   server) that push is refused with a message that says why; with
+ *   `auth.createProjectOnPush` off (a third server) every push into a
+ *   missing project is refused, the cluster admin's too, with a message
+ *   that names the switch.
  *
  * Registry clients do the Docker token flow (probe /v2/, Bearer challenge,
  * GET /v2/token with Basic, Bearer); the anonymous principal sends its
@@ -573,5 +576,76 @@ describe('push into a new project with self-provisioning off', { concurrency: fa
     assertStatus(bindings, 200, 'the bindings of adminproj');
     const owner = bindings.json<{ items: RoleBindingBody[] }>().items.find((b) => b.metadata.name === 'registry-admin');
     assert.deepEqual(owner?.subjects, [{ kind: 'User', name: server.credentials?.username }]);
+  });
+});
+
+describe('push into a new project with auth.createProjectOnPush off', { concurrency: false, timeout: 120_000 }, () => {
+  let server: BerthServer;
+  let http: HttpClient;
+  let nobody: RegistryClient;
+  let root: RegistryClient;
+  let adminAuth: Auth;
+  const password = 'nobody-e2e-Secret-3';
+  const nobodyAuth: Auth = { kind: 'basic', username: 'nobody', password };
+
+  before(async () => {
+    server = await startBerth({ insecureHttp: true, env: { BERTH_AUTH__CREATE_PROJECT_ON_PUSH: 'false' } });
+    assert.ok(server.credentials);
+    adminAuth = basicAuth(server.credentials);
+    http = new HttpClient(server.url);
+    await new AccessAdmin(http, adminAuth).createUser('nobody', password);
+    nobody = new RegistryClient(server.url, undefined, { credentials: { username: 'nobody', password } });
+    root = new RegistryClient(server.url, undefined, { credentials: server.credentials });
+  });
+
+  after(async () => {
+    await nobody?.close();
+    await root?.close();
+    await http?.close();
+    await server?.stop();
+  });
+
+  /** The refusal names the switch (not "may not create projects", which the API would contradict). */
+  const assertSwitchRefusal = (res: HttpResponse, project: string, what: string): void => {
+    assert.ok(res.status === 401 || res.status === 403, `${what}: ${describeResponse(res)}`);
+    const text = (JSON.parse(res.text()) as { errors?: Array<{ message?: string }> }).errors?.map((e) => e.message ?? '').join(' ') ?? '';
+    assert.match(text, new RegExp(`project ${project} does not exist|project "${project}" does not exist`), `${what}: ${describeResponse(res)}`);
+    assert.match(text, /creating projects by pushing is turned off/, `${what}: ${describeResponse(res)}`);
+    assert.doesNotMatch(text, /may not create projects/, `${what}: ${describeResponse(res)}`);
+  };
+
+  test('a user who may create projects is refused with a message that says creation on push is off', async () => {
+    const image = smallImage('push-off-user');
+    assertSwitchRefusal(await nobody.postBlob('userproj/app', image.config), 'userproj', 'token flow');
+    const viaBasic = await http.request('POST', '/v2/userproj/app/blobs/uploads/', { auth: nobodyAuth, headers: { 'content-length': '0' } });
+    assertStatus(viaBasic, 403, 'Basic push into a missing project');
+    assertSwitchRefusal(viaBasic, 'userproj', 'Basic');
+    assertStatus(await http.api('GET', '/projects/userproj', adminAuth), 404, 'no project was created');
+  });
+
+  test("the cluster admin's push is refused too, and creates nothing", async () => {
+    const image = smallImage('push-off-admin');
+    const res = await root.postBlob('adminproj/app', image.config);
+    assertStatus(res, 403, 'the cluster admin pushing into a missing project');
+    assert.ok(res.errorCodes().includes('DENIED'), describeResponse(res));
+    assertSwitchRefusal(res, 'adminproj', 'cluster admin, token flow');
+    const viaBasic = await http.request('POST', '/v2/adminproj/app/blobs/uploads/', { auth: adminAuth, headers: { 'content-length': '0' } });
+    assertSwitchRefusal(viaBasic, 'adminproj', 'cluster admin, Basic');
+    assertStatus(await http.api('GET', '/projects/adminproj', adminAuth), 404, 'no project was created');
+  });
+
+  test('a project created through the API first takes the push', async () => {
+    assertStatus(await http.api('POST', '/projects', nobodyAuth, { metadata: { name: 'userproj' } }), 201, 'nobody creates userproj through the API');
+    const image = smallImage('push-off-after-create');
+    // A fresh client: the first one caches the token it got while the project was missing (no push in it).
+    const again = new RegistryClient(server.url, undefined, { credentials: { username: 'nobody', password } });
+    try {
+      await pushImage(again, 'userproj/app', '1', image);
+      const back = await again.getManifest('userproj/app', '1', image.mediaType);
+      assertStatus(back, 200, 'nobody pulls userproj/app:1');
+    } finally {
+      await again.close();
+    }
+    await pushImage(root, 'userproj/admin-app', '1', smallImage('push-off-admin-after-create'));
   });
 });

@@ -130,8 +130,8 @@ export class DistributionAccess {
     const who = authentication.principal.name;
     if (repository === undefined) return `${who} may not ${verb} the catalog`;
     if (verb === 'push' && (await this.#options.projects.getProject(repository.project)) === undefined) {
-      if (authentication.method === 'anonymous') return `project ${repository.project} does not exist, and anonymous users cannot create projects: log in first`;
-      return `project ${repository.project} does not exist, and ${who} may not create projects`;
+      const refusal = await this.#options.provisioner.pushCreationRefusal(repository.project, authentication.principal);
+      return `project ${repository.project} does not exist and ${refusal ?? `${who} may not push ${repository.name}`}`;
     }
     return `${who} may not ${verb} ${repository.name}`;
   }
