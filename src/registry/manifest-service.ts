@@ -2,8 +2,10 @@ import type { BlobDriver } from '../storage/blob-driver.ts';
 import { BlobNotFoundError } from '../storage/errors.ts';
 import type { ManifestRecord, ManifestReference, Metadata, MetadataStores } from '../metadata/stores.ts';
 import { digestOf, looksLikeDigest, parseDigest, type Digest } from '../oci/digest.ts';
+import type { AcceptedTypes } from '../oci/content-negotiation.ts';
 import { OciError } from '../oci/errors.ts';
-import { parseManifest, type ParsedManifest } from '../oci/manifest.ts';
+import { parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.ts';
+import { manifestKind } from '../oci/media-types.ts';
 import { parseTag, type RepositoryName } from '../oci/names.ts';
 import type { BlobService } from './blob-service.ts';
 import type { Clock } from './clock.ts';
@@ -194,6 +196,26 @@ export class ManifestService {
     return stored;
   }
 
+  /**
+   * The manifest a client asked for, in a form its Accept header admits. A
+   * digest names exact bytes, so it is always served as stored. A tag whose
+   * manifest the client cannot read is MANIFEST_UNKNOWN, except an index or
+   * manifest list for a client that reads only image manifests: it gets the
+   * linux/amd64 image, as CNCF Distribution and Docker Hub serve old clients.
+   */
+  async getAcceptable(repository: RepositoryName, reference: ManifestReferenceText, accepted: AcceptedTypes): Promise<StoredManifest> {
+    const stored = await this.get(repository, reference);
+    const mediaType = stored.record.mediaType;
+    if ('digest' in reference || accepted.accepts(mediaType)) return stored;
+    const child = manifestKind(mediaType) === 'index' ? defaultPlatformChild(parseManifest(stored.bytes, mediaType), accepted) : undefined;
+    if (child === undefined) {
+      throw new OciError('MANIFEST_UNKNOWN', `tag ${reference.tag} of ${repository.name} is a ${mediaType}, which the request's Accept header does not admit`, {
+        detail: { tag: reference.tag, mediaType },
+      });
+    }
+    return this.get(repository, { digest: parseDigest(child.digest) });
+  }
+
   /** DELETE by digest removes the manifest and every tag on it; by tag removes only the tag. */
   async delete(repository: RepositoryName, reference: ManifestReferenceText): Promise<void> {
     const now = this.#clock();
@@ -289,6 +311,12 @@ async function manifestClosure(
 function unknownManifest(repository: RepositoryName, reference: ManifestReferenceText): OciError {
   const what = 'tag' in reference ? `tag ${reference.tag}` : `manifest ${reference.digest.value}`;
   return new OciError('MANIFEST_UNKNOWN', `${what} is not in ${repository.name}`, { detail: 'tag' in reference ? { tag: reference.tag } : { digest: reference.digest.value } });
+}
+
+/** The index's linux/amd64 image, when the client admits its media type: the platform clients without index support assume. */
+function defaultPlatformChild(index: ParsedManifest, accepted: AcceptedTypes): Descriptor | undefined {
+  return index.manifests.find((child) => child.platform?.os === 'linux' && child.platform.architecture === 'amd64'
+    && manifestKind(child.mediaType) === 'image' && accepted.accepts(child.mediaType));
 }
 
 function dedupe(references: ManifestReference[]): ManifestReference[] {

@@ -529,16 +529,73 @@ describe('OCI distribution protocol (plain HTTP)', { concurrency: false, timeout
       assertStatus(byDigest, 200, 'GET by digest');
       assert.deepEqual(byDigest.body, oci);
 
-      // An Accept that excludes the stored type: the spec (content-negotiation.md)
-      // lets a registry answer the stored manifest anyway or refuse (404/406);
-      // both are accepted, but a 200 must still be the stored bytes and type.
-      const onlyDocker = await client.getManifest('proto/negotiate', 'oci', MEDIA_TYPES.dockerManifest);
-      if (onlyDocker.status === 200) {
-        assert.equal(onlyDocker.headers['content-type'], MEDIA_TYPES.ociManifest);
-        assert.deepEqual(onlyDocker.body, oci);
-      } else {
-        assert.ok([404, 406].includes(onlyDocker.status), describeResponse(onlyDocker));
+      // An Accept that excludes the stored type, by tag: the client could not
+      // read it, so it is unknown to that client (CNCF Distribution does the same).
+      for (const method of ['GET', 'HEAD'] as const) {
+        const onlyDocker = await client.request(method, '/v2/proto/negotiate/manifests/oci', { headers: { accept: MEDIA_TYPES.dockerManifest } });
+        assertStatus(onlyDocker, 404, `${method} an OCI manifest by tag accepting only Docker schema2`);
+        if (method === 'GET') assertError(onlyDocker, 404, ['MANIFEST_UNKNOWN'], 'GET OCI accepting only Docker');
       }
+      if (IS_BERTH) {
+        // CNCF Distribution 2.8 ignores q=0.
+        const excluded = await client.getManifest('proto/negotiate', 'docker', `*/*, ${MEDIA_TYPES.dockerManifest};q=0`);
+        assertError(excluded, 404, ['MANIFEST_UNKNOWN'], 'q=0 excludes a type that */* would admit');
+      }
+      if (IS_BERTH) {
+        // A digest names exact bytes: Berth serves them as stored whatever the
+        // Accept header says (CNCF Distribution refuses them like a tag).
+        const pinned = await client.getManifest('proto/negotiate', ociDigest, MEDIA_TYPES.dockerManifest);
+        assertStatus(pinned, 200, 'GET by digest accepting only Docker');
+        assert.deepEqual(pinned.body, oci);
+        // Distribution ignores wildcards too.
+        const wildcard = await client.getManifest('proto/negotiate', 'oci', 'application/*');
+        assertStatus(wildcard, 200, 'application/* admits manifests');
+        assert.deepEqual(wildcard.body, oci);
+      }
+    });
+
+    test('a client that cannot read indexes gets the linux/amd64 image of a manifest list by tag', { skip: NOT_ON_DISTRIBUTION }, async () => {
+      const repo = 'proto/negotiate-list';
+      const platforms = [{ architecture: 'arm64', os: 'linux' }, { architecture: 'amd64', os: 'linux' }];
+      const children = [];
+      for (const [i, platform] of platforms.entries()) {
+        const config = blob(90 + i);
+        const layer = blob(200 + i);
+        await client.pushBlob(repo, config);
+        await client.pushBlob(repo, layer);
+        const manifest = Buffer.from(JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPES.dockerManifest,
+          config: { mediaType: MEDIA_TYPES.dockerConfig, digest: digestOf(config), size: config.length },
+          layers: [{ mediaType: MEDIA_TYPES.dockerLayerGzip, digest: digestOf(layer), size: layer.length }],
+        }));
+        assertStatus(await client.putManifest(repo, digestOf(manifest), manifest, MEDIA_TYPES.dockerManifest), 201, 'PUT child');
+        children.push({ manifest, platform });
+      }
+      const list = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.dockerManifestList,
+        manifests: children.map((c) => ({ mediaType: MEDIA_TYPES.dockerManifest, digest: digestOf(c.manifest), size: c.manifest.length, platform: c.platform })),
+      }));
+      assertStatus(await client.putManifest(repo, 'multi', list, MEDIA_TYPES.dockerManifestList), 201, 'PUT list');
+      const amd64 = children[1]?.manifest ?? Buffer.alloc(0);
+
+      const old = await client.getManifest(repo, 'multi', MEDIA_TYPES.dockerManifest);
+      assertStatus(old, 200, 'GET list by tag accepting only schema2');
+      assert.equal(old.headers['content-type'], MEDIA_TYPES.dockerManifest);
+      assert.equal(old.headers['docker-content-digest'], digestOf(amd64));
+      assert.deepEqual(old.body, amd64);
+      const head = await client.request('HEAD', `/v2/${repo}/manifests/multi`, { headers: { accept: MEDIA_TYPES.dockerManifest } });
+      assertStatus(head, 200, 'HEAD list by tag accepting only schema2');
+      assert.equal(head.headers['docker-content-digest'], digestOf(amd64));
+      assert.equal(head.headers['content-length'], String(amd64.length));
+
+      const modern = await client.getManifest(repo, 'multi', `${MEDIA_TYPES.dockerManifestList}, ${MEDIA_TYPES.dockerManifest}`);
+      assert.deepEqual(modern.body, list, 'a client that reads lists gets the list');
+      const ociOnly = await client.getManifest(repo, 'multi', MEDIA_TYPES.ociManifest);
+      assertError(ociOnly, 404, ['MANIFEST_UNKNOWN'], 'no child the client can read');
+      const byDigest = await client.getManifest(repo, digestOf(list), MEDIA_TYPES.dockerManifest);
+      assert.deepEqual(byDigest.body, list, 'by digest the list itself');
     });
 
     test('HEAD manifest answers 200 with Content-Type, Content-Length, Docker-Content-Digest and no body', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ManifestRecord } from '../../metadata/stores.ts';
+import { acceptedTypes } from '../../oci/content-negotiation.ts';
 import { OciError } from '../../oci/errors.ts';
 import { parseReference } from '../../registry/manifest-service.ts';
 import type { Registry } from '../../registry/registry.ts';
@@ -21,15 +22,20 @@ export function manifestHandlers(registry: Registry) {
       const context = v2Context(request);
       const repository = requireRepository(context);
       context.log.reference = referenceText;
-      const record = await registry.manifests.resolve(repository, parseReference(referenceText));
-      return reply.code(200).headers(manifestHeaders(record)).send();
+      const reference = parseReference(referenceText);
+      const accepted = acceptedTypes(request.headers.accept);
+      const record = await registry.manifests.resolve(repository, reference);
+      // HEAD answers what GET would: only a manifest the client cannot read takes the slower path.
+      if ('digest' in reference || accepted.accepts(record.mediaType)) return reply.code(200).headers(manifestHeaders(record)).send();
+      const { record: served } = await registry.manifests.getAcceptable(repository, reference, accepted);
+      return reply.code(200).headers(manifestHeaders(served)).send();
     },
 
     async get(request: FastifyRequest, reply: FastifyReply, referenceText: string): Promise<void> {
       const context = v2Context(request);
       const repository = requireRepository(context);
       context.log.reference = referenceText;
-      const { record, bytes } = await registry.manifests.get(repository, parseReference(referenceText));
+      const { record, bytes } = await registry.manifests.getAcceptable(repository, parseReference(referenceText), acceptedTypes(request.headers.accept));
       context.log.bytes = bytes.byteLength;
       return reply.code(200).headers(manifestHeaders(record)).send(bytes);
     },
