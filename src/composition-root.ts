@@ -147,7 +147,12 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   });
 
   logger.info({ database: metadata.dialect, storage: driver.name, dataDir: config.dataDir }, 'registry ready');
-  await app.listen({ host: address.host, port: address.port });
+  await app.listen({
+    host: address.host,
+    port: address.port,
+    // Fastify reads http:// off a server it did not create itself; say what this one serves.
+    listenTextResolver: (listening) => `Server listening at ${tls === undefined ? listening : listening.replace(/^http:/, 'https:')}`,
+  });
   scheduler.start();
   const url = address.boundUrl;
 

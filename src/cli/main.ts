@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load-config.ts';
 import { registerAdmCommands } from './adm-commands.ts';
@@ -11,10 +12,16 @@ import { registerSecretCommands } from './secret-commands.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerServiceAccountCommands } from './serviceaccount-commands.ts';
 
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 /** The `berth` command. Errors end in one line on stderr and a non-zero exit. */
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('berth')
     .description('Berth container image registry')
+    .version(`berth ${packageVersion()} (Node.js ${process.version})`, '-v, --version')
     .exitOverride()
     // Commander's own usage errors ("error: missing required argument 'name'", a suggestion on the next line) become one `berth: …` line too.
     // Set before any subcommand exists: subcommands copy these settings when they are created.

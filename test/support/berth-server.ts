@@ -31,6 +31,11 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra command-line arguments after `serve ...`. */
   extraArgs?: string[];
+  /**
+   * The CA of a certificate Berth is configured with (BERTH_TLS__CERT_FILE):
+   * Berth then prints no CA line of its own, and clients trust this one.
+   */
+  caPath?: string;
 }
 
 /** One request as the server logged it (normalized across Berth and Distribution). */
@@ -406,14 +411,14 @@ export async function startBerth(options: StartOptions = {}): Promise<BerthServe
           listening ??= LISTENING.exec(line);
           ca ??= CA_LINE.exec(line);
         }
-        if (listening && (insecure || ca)) {
+        if (listening && (insecure || ca || options.caPath !== undefined)) {
           const scheme = listening[1] ?? 'https';
           if (scheme !== (insecure ? 'http' : 'https')) {
             throw new Error(`expected ${insecure ? 'http' : 'https'}, Berth says ${listening[0]}`);
           }
           srv.hostPort = `${listening[2]}:${listening[3]}`;
           srv.url = `${scheme}://${srv.hostPort}`;
-          srv.caPath = ca?.[1]?.trim();
+          srv.caPath = options.caPath ?? ca?.[1]?.trim();
           return;
         }
         if (child.exitCode !== null || child.signalCode !== null) {
