@@ -89,11 +89,19 @@ export interface SpecTag {
   referencePolicy?: { type?: string };
 }
 
+/** Where a history item came from: `ref` is the external reference of an import, the `project/stream:tag` of a tag, the generation rolled back to; absent for a push. */
+export interface TagEventSource {
+  kind: 'push' | 'import' | 'tag' | 'rollback';
+  ref?: string;
+}
+
 export interface TagEvent {
   created: string;
   dockerImageReference: string;
   image: string;
   generation: number;
+  /** Absent from servers older than the source field. */
+  source?: TagEventSource;
 }
 
 export interface TagCondition {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ImageStream, TagEvent } from '../api/types.ts';
-import { buildSteps, lastUpdated, layerShares, orderTagHistory, summarizeTags, tagSource } from './history.ts';
+import { buildSteps, eventSource, lastUpdated, layerShares, orderTagHistory, summarizeTags, tagSource } from './history.ts';
 
 const event = (generation: number, created: string, image = `sha256:${String(generation).repeat(64).slice(0, 64)}`): TagEvent =>
   ({ generation, created, image, dockerImageReference: `r@${image}` });
@@ -46,9 +46,27 @@ describe('summarizeTags', () => {
     assert.equal(rows.get('pending')?.problem, 'Unauthorized: authentication required');
     assert.equal(tagSource({ name: 'x', from: { kind: 'ImageStreamTag', name: 'src:1', namespace: 'other' } }), 'tagged from other/src:1');
   });
+  it('prefers what the current history item says over the spec', () => {
+    const moved: ImageStream = {
+      ...stream,
+      status: { tags: [{ tag: 'upstream', items: [{ ...event(5, '2026-03-01T00:00:00Z'), source: { kind: 'rollback', ref: '2' } }, event(4, '2026-02-01T00:00:00Z')] }] },
+    };
+    assert.equal(summarizeTags(moved).find((t) => t.tag === 'upstream')?.source, 'rolled back to generation 2');
+  });
   it('finds the last update over every tag', () => {
     assert.equal(lastUpdated(stream), '2026-02-01T00:00:00Z');
     assert.equal(lastUpdated({ ...stream, status: {} }), undefined);
+  });
+});
+
+describe('eventSource', () => {
+  const at = (source: TagEvent['source']): TagEvent => ({ ...event(1, '2026-01-01T00:00:00Z'), source });
+  it('says in words whether an item was pushed, imported, tagged or rolled back', () => {
+    assert.equal(eventSource(at({ kind: 'push' })), 'pushed');
+    assert.equal(eventSource(at({ kind: 'import', ref: 'quay.io/x/y:1' })), 'imported from quay.io/x/y:1');
+    assert.equal(eventSource(at({ kind: 'tag', ref: 'p2/src:1.0' })), 'tagged from p2/src:1.0');
+    assert.equal(eventSource(at({ kind: 'rollback', ref: '3' })), 'rolled back to generation 3');
+    assert.equal(eventSource(at(undefined)), undefined);
   });
 });
 

@@ -32,7 +32,7 @@ export interface TagSummary {
   readonly current: TagEvent | undefined;
   readonly history: TagEvent[];
   readonly spec: SpecTag | undefined;
-  /** "pushed", or "imported from registry/ns/name:tag", or "tagged from other:tag". */
+  /** Where the current image came from (see eventSource), else what the spec tag says (see tagSource). */
   readonly source: string;
   /** A failing condition's message (e.g. a failed import), in words. */
   readonly problem: string | undefined;
@@ -54,6 +54,28 @@ export function tagSource(spec: SpecTag | undefined): string {
 }
 
 /**
+ * Where one history item came from, in words: "pushed", "imported from
+ * registry/ns/name:tag", "tagged from project/stream:tag", "rolled back to
+ * generation 3". Undefined when the server did not say.
+ */
+export function eventSource(item: TagEvent): string | undefined {
+  const source = item.source;
+  if (!source) return undefined;
+  switch (source.kind) {
+    case 'push':
+      return 'pushed';
+    case 'import':
+      return source.ref ? `imported from ${source.ref}` : 'imported';
+    case 'tag':
+      return source.ref ? `tagged from ${source.ref}` : 'tagged from another tag';
+    case 'rollback':
+      return source.ref ? `rolled back to generation ${source.ref}` : 'rolled back';
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Every tag of a stream (status tags plus spec tags with no image yet),
  * most recently updated first; "latest" wins ties so it heads a fresh stream.
  */
@@ -69,7 +91,7 @@ export function summarizeTags(stream: ImageStream): TagSummary[] {
       current: history[0],
       history,
       spec: specs.get(tag),
-      source: tagSource(specs.get(tag)),
+      source: (history[0] ? eventSource(history[0]) : undefined) ?? tagSource(specs.get(tag)),
       problem: failing ? `${failing.reason ?? failing.type}: ${failing.message ?? 'no message'}` : undefined,
     };
   });
