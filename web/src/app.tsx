@@ -6,6 +6,7 @@ import {
 import { useEffect, useState } from 'react';
 import { Link, Navigate, Route, Routes, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { useSession } from './auth/session-context.tsx';
+import { ErrorBoundary } from './components/error-boundary.tsx';
 import { CONSOLE, paths } from './lib/routes.ts';
 import { CallbackPage } from './pages/callback-page.tsx';
 import { NotFoundPage } from './pages/not-found-page.tsx';
@@ -60,7 +61,7 @@ function Header() {
               {session.user ? (
                 <>
                   <ToolbarItem>
-                    <span className="berth-user" data-testid="signed-in-user" aria-label="Signed in as">{session.user.metadata.name}</span>
+                    <span className="berth-user" data-testid="signed-in-user"><span className="pf-v6-screen-reader">Signed in as </span>{session.user.metadata.name}</span>
                   </ToolbarItem>
                   <ToolbarItem>
                     <Button variant="secondary" onClick={() => void session.signOut()}>Sign out</Button>
@@ -102,6 +103,7 @@ function Sidebar() {
 
 export function App() {
   const session = useSession();
+  const location = useLocation();
   return (
     <Page
       masthead={<Header />}
@@ -111,17 +113,19 @@ export function App() {
       mainContainerId={MAIN_ID}
     >
       {session.problem ? <Alert variant="info" isInline title={session.problem} /> : null}
-      <Routes>
-        <Route path="/" element={<Navigate to={paths.projects()} replace />} />
-        <Route path={CONSOLE} element={<Navigate to={paths.projects()} replace />} />
-        <Route path={paths.callback()} element={<CallbackPage />} />
-        <Route path={paths.projects()} element={<ProjectsPage />} />
-        <Route path={`${CONSOLE}/projects/:project`} element={<ProjectPage tab="imagestreams" />} />
-        <Route path={`${CONSOLE}/projects/:project/members`} element={<ProjectPage tab="members" />} />
-        <Route path={`${CONSOLE}/projects/:project/imagestreams/*`} element={<StreamRoute />} />
-        <Route path={paths.search()} element={<SearchPage />} />
-        <Route path="*" element={<NotFoundPage />} />
-      </Routes>
+      <ErrorBoundary resetKey={`${location.pathname}${location.search}`}>
+        <Routes>
+          <Route path="/" element={<Navigate to={paths.projects()} replace />} />
+          <Route path={CONSOLE} element={<Navigate to={paths.projects()} replace />} />
+          <Route path={paths.callback()} element={<CallbackPage />} />
+          <Route path={paths.projects()} element={<ProjectsPage />} />
+          <Route path={`${CONSOLE}/projects/:project`} element={<ProjectPage tab="imagestreams" />} />
+          <Route path={`${CONSOLE}/projects/:project/members`} element={<ProjectPage tab="members" />} />
+          <Route path={`${CONSOLE}/projects/:project/imagestreams/*`} element={<StreamRoute />} />
+          <Route path={paths.search()} element={<SearchPage />} />
+          <Route path="*" element={<NotFoundPage />} />
+        </Routes>
+      </ErrorBoundary>
     </Page>
   );
 }
