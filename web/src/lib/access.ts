@@ -18,3 +18,6 @@ export function callerCan(who: WhoCan | undefined, caller: Caller): boolean {
   }
   return caller.groups.some((g) => who.groups.includes(g));
 }
+
+/** Project verbs the console asks whocan about before it shows a control (see docs/api.md for which route needs which). */
+export type ProjectVerb = 'push' | 'delete' | 'manage-bindings' | 'manage-serviceaccounts' | 'delete-project';

@@ -4,11 +4,12 @@ import {
 } from '@patternfly/react-core';
 import { ExpandableRowContent, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
-import { api, describeError, listAll } from '../api/client.ts';
+import { api, describeError, listAll, listPage } from '../api/client.ts';
 import type { RoleBinding, ServiceAccount, ServiceAccountToken, Subject, SubjectKind, WhoCan } from '../api/types.ts';
 import { useSession } from '../auth/session-context.tsx';
 import { ConfirmModal } from '../components/confirm-modal.tsx';
 import { Empty, ErrorAlert, Loading } from '../components/feedback.tsx';
+import { Pager, useClientPage, useMemoryCursor, usePageCursor, usePageSize } from '../components/pager.tsx';
 import { useAsync } from '../components/use-async.ts';
 import { callerCan } from '../lib/access.ts';
 import { formatTime } from '../lib/format.ts';
@@ -130,7 +131,9 @@ function TokenSecretModal({ token, onClose }: { token: ServiceAccountToken; onCl
 
 function TokensRow({ project, account, canManage }: { project: string; account: string; canManage: boolean }) {
   const base = `namespaces/${encodeURIComponent(project)}/serviceaccounts/${encodeURIComponent(account)}/tokens`;
-  const tokens = useAsync((signal) => listAll<ServiceAccountToken>(base, signal), [base]);
+  const limit = usePageSize();
+  const paging = useMemoryCursor(`Tokens of ${account}`);
+  const tokens = useAsync((signal) => listPage<ServiceAccountToken>(base, limit, paging.cursor, signal), [base, limit, paging.cursor]);
   const [created, setCreated] = useState<ServiceAccountToken | undefined>(undefined);
   const [days, setDays] = useState('');
   const action = useAction(tokens.reload);
@@ -143,28 +146,31 @@ function TokensRow({ project, account, canManage }: { project: string; account: 
     <>
       {tokens.error !== undefined ? <ErrorAlert error={tokens.error} title="Tokens could not be loaded" />
         : tokens.data === undefined ? <Loading what="tokens" />
-          : tokens.data.length === 0 ? <p>No tokens.</p>
+          : tokens.data.items.length === 0 ? <p>No tokens.</p>
             : (
-              <Table aria-label={`Tokens of ${account}`} variant="compact">
-                <Thead><Tr><Th>Token</Th><Th>Created</Th><Th>Expires</Th><Th>Last used</Th><Th>State</Th><Th screenReaderText="Actions" /></Tr></Thead>
-                <Tbody>
-                  {tokens.data.map((t) => (
-                    <Tr key={t.metadata.name}>
-                      <Td dataLabel="Token" className="berth-mono">{t.metadata.name}</Td>
-                      <Td dataLabel="Created">{formatTime(t.metadata.creationTimestamp)}</Td>
-                      <Td dataLabel="Expires">{t.spec.expirationTimestamp ? formatTime(t.spec.expirationTimestamp) : 'never'}</Td>
-                      <Td dataLabel="Last used">{formatTime(t.status.lastUsedTimestamp)}</Td>
-                      <Td dataLabel="State">{t.status.revoked ? <Label color="grey">revoked {formatTime(t.status.revocationTimestamp)}</Label> : <Label color="green">active</Label>}</Td>
-                      <Td isActionCell>
-                        {canManage && !t.status.revoked ? (
-                          <Button variant="link" isDanger onClick={() => void action.run(() => api(`${base}/${encodeURIComponent(t.metadata.name)}`, { method: 'DELETE' }))}
-                            aria-label={`Revoke token ${t.metadata.name}`}>Revoke</Button>
-                        ) : null}
-                      </Td>
-                    </Tr>
-                  ))}
-                </Tbody>
-              </Table>
+              <>
+                <Table aria-label={`Tokens of ${account}`} variant="compact">
+                  <Thead><Tr><Th>Token</Th><Th>Created</Th><Th>Expires</Th><Th>Last used</Th><Th>State</Th><Th screenReaderText="Actions" /></Tr></Thead>
+                  <Tbody>
+                    {tokens.data.items.map((t) => (
+                      <Tr key={t.metadata.name}>
+                        <Td dataLabel="Token" className="berth-mono">{t.metadata.name}</Td>
+                        <Td dataLabel="Created">{formatTime(t.metadata.creationTimestamp)}</Td>
+                        <Td dataLabel="Expires">{t.spec.expirationTimestamp ? formatTime(t.spec.expirationTimestamp) : 'never'}</Td>
+                        <Td dataLabel="Last used">{formatTime(t.status.lastUsedTimestamp)}</Td>
+                        <Td dataLabel="State">{t.status.revoked ? <Label color="grey">revoked {formatTime(t.status.revocationTimestamp)}</Label> : <Label color="green">active</Label>}</Td>
+                        <Td isActionCell>
+                          {canManage && !t.status.revoked ? (
+                            <Button variant="link" isDanger onClick={() => void action.run(() => api(`${base}/${encodeURIComponent(t.metadata.name)}`, { method: 'DELETE' }))}
+                              aria-label={`Revoke token ${t.metadata.name}`}>Revoke</Button>
+                          ) : null}
+                        </Td>
+                      </Tr>
+                    ))}
+                  </Tbody>
+                </Table>
+                {paging.pager(tokens.data.metadata.continue)}
+              </>
             )}
       {canManage ? (
         <Form onSubmit={(e) => { e.preventDefault(); void create(); }} aria-label={`Create a token for ${account}`} className="berth-gap">
@@ -186,7 +192,8 @@ function TokensRow({ project, account, canManage }: { project: string; account: 
 
 function ServiceAccounts({ project, canManage }: { project: string; canManage: boolean }) {
   const base = `namespaces/${encodeURIComponent(project)}/serviceaccounts`;
-  const accounts = useAsync((signal) => listAll<ServiceAccount>(base, signal), [base]);
+  const { cursor, limit } = usePageCursor('sa-continue');
+  const accounts = useAsync((signal) => listPage<ServiceAccount>(base, limit, cursor, signal), [base, cursor, limit]);
   const [expanded, setExpanded] = useState<string | undefined>(undefined);
   const [name, setName] = useState('');
   const [touched, setTouched] = useState(false);
@@ -221,40 +228,43 @@ function ServiceAccounts({ project, canManage }: { project: string; canManage: b
       {action.error !== undefined ? <Alert variant="danger" isInline title="That did not work" className="berth-gap"><p>{describeError(action.error)}</p></Alert> : null}
       {accounts.error !== undefined ? <ErrorAlert error={accounts.error} title="Service accounts could not be loaded" onRetry={accounts.reload} />
         : accounts.data === undefined ? <Loading what="service accounts" />
-          : accounts.data.length === 0 ? <Empty title="No service accounts" />
+          : accounts.data.items.length === 0 && !cursor ? <Empty title="No service accounts" />
             : (
-              <Table aria-label="Service accounts" variant="compact" className="berth-gap">
-                <Thead><Tr>{canManage ? <Th screenReaderText="Show tokens" /> : null}<Th>Name</Th><Th>User name</Th><Th>Created</Th>{canManage ? <Th screenReaderText="Actions" /> : null}</Tr></Thead>
-                {accounts.data.map((a, index) => {
-                  const open = expanded === a.metadata.name;
-                  return (
-                    <Tbody key={a.metadata.name} isExpanded={open}>
-                      <Tr>
-                        {canManage ? (
-                          <Td expand={{ rowIndex: index, isExpanded: open, onToggle: () => setExpanded(open ? undefined : a.metadata.name), expandId: `sa-${a.metadata.name}` }} />
-                        ) : null}
-                        <Td dataLabel="Name">{a.metadata.name}</Td>
-                        <Td dataLabel="User name" className="berth-mono">{a.status.username}</Td>
-                        <Td dataLabel="Created">{formatTime(a.metadata.creationTimestamp)}</Td>
-                        {canManage ? (
-                          <Td isActionCell>
-                            <Button variant="link" isDanger onClick={() => setDeleting(a.metadata.name)} aria-label={`Delete service account ${a.metadata.name}`}>Delete</Button>
-                          </Td>
-                        ) : null}
-                      </Tr>
-                      {canManage && open ? (
-                        <Tr isExpanded>
-                          <Td colSpan={5}>
-                            <ExpandableRowContent>
-                              <TokensRow project={project} account={a.metadata.name} canManage={canManage} />
-                            </ExpandableRowContent>
-                          </Td>
+              <>
+                <Table aria-label="Service accounts" variant="compact" className="berth-gap">
+                  <Thead><Tr>{canManage ? <Th screenReaderText="Show tokens" /> : null}<Th>Name</Th><Th>User name</Th><Th>Created</Th>{canManage ? <Th screenReaderText="Actions" /> : null}</Tr></Thead>
+                  {accounts.data.items.map((a, index) => {
+                    const open = expanded === a.metadata.name;
+                    return (
+                      <Tbody key={a.metadata.name} isExpanded={open}>
+                        <Tr>
+                          {canManage ? (
+                            <Td expand={{ rowIndex: index, isExpanded: open, onToggle: () => setExpanded(open ? undefined : a.metadata.name), expandId: `sa-${a.metadata.name}` }} />
+                          ) : null}
+                          <Td dataLabel="Name">{a.metadata.name}</Td>
+                          <Td dataLabel="User name" className="berth-mono">{a.status.username}</Td>
+                          <Td dataLabel="Created">{formatTime(a.metadata.creationTimestamp)}</Td>
+                          {canManage ? (
+                            <Td isActionCell>
+                              <Button variant="link" isDanger onClick={() => setDeleting(a.metadata.name)} aria-label={`Delete service account ${a.metadata.name}`}>Delete</Button>
+                            </Td>
+                          ) : null}
                         </Tr>
-                      ) : null}
-                    </Tbody>
-                  );
-                })}
-              </Table>
+                        {canManage && open ? (
+                          <Tr isExpanded>
+                            <Td colSpan={5}>
+                              <ExpandableRowContent>
+                                <TokensRow project={project} account={a.metadata.name} canManage={canManage} />
+                              </ExpandableRowContent>
+                            </Td>
+                          </Tr>
+                        ) : null}
+                      </Tbody>
+                    );
+                  })}
+                </Table>
+                <Pager next={accounts.data.metadata.continue} label="Service accounts" param="sa-continue" />
+              </>
             )}
       {deleting ? (
         <ConfirmModal title={`Delete service account ${deleting}?`} confirmLabel="Delete" onClose={() => setDeleting(undefined)}
@@ -279,6 +289,9 @@ export function MembersTab({ project }: { project: string }) {
   }, [ns, session.user?.metadata.name]);
   const action = useAction(state.reload);
   const [removing, setRemoving] = useState<{ role: string; subject: Subject } | undefined>(undefined);
+  // One row per subject of each role; the API answers them whole (one binding per role), so they are paged here.
+  const rows = (state.data?.bindings ?? []).flatMap((b) => b.subjects.map((s) => ({ role: b.roleRef.name, subject: s })));
+  const page = useClientPage(rows, 'members-page', 'Members');
 
   if (state.error !== undefined) return <div className="berth-gap"><ErrorAlert error={state.error} title="Members could not be loaded" onRetry={state.reload} /></div>;
   if (state.data === undefined) return <Loading what="members" />;
@@ -287,7 +300,6 @@ export function MembersTab({ project }: { project: string }) {
   const canManageAccounts = session.user !== undefined && callerCan(state.data.manageAccounts, session.caller);
   const viewer = bindings.find((b) => b.roleRef.name === 'registry-viewer');
   const anyoneCanPull = viewer?.subjects.some((s) => s.kind === 'Group' && s.name === ANONYMOUS) ?? false;
-  const rows = bindings.flatMap((b) => b.subjects.map((s) => ({ role: b.roleRef.name, subject: s })));
   const togglePublic = (on: boolean): void => {
     void action.run(() => (on
       ? api(`${ns}/rolebindings/registry-viewer/subjects`, { method: 'POST', body: { kind: 'Group', name: ANONYMOUS } })
@@ -316,7 +328,7 @@ export function MembersTab({ project }: { project: string }) {
           <Table aria-label="Role bindings" variant="compact" className="berth-gap">
             <Thead><Tr><Th>Name</Th><Th>Kind</Th><Th>Role</Th>{isAdmin ? <Th screenReaderText="Actions" /> : null}</Tr></Thead>
             <Tbody>
-              {rows.map(({ role, subject }) => {
+              {page.items.map(({ role, subject }) => {
                 const label = subjectLabel(subject, project);
                 return (
                   <Tr key={`${role}|${subject.kind}|${subject.namespace ?? ''}|${subject.name}`} data-testid="binding-row">
@@ -334,6 +346,7 @@ export function MembersTab({ project }: { project: string }) {
             </Tbody>
           </Table>
         )}
+        {page.pager}
       </section>
       <ServiceAccounts project={project} canManage={canManageAccounts} />
       {removing ? (

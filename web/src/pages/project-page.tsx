@@ -2,26 +2,30 @@ import { Breadcrumb, BreadcrumbItem, Button, PageSection, Tab, TabTitleText, Tab
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../api/client.ts';
-import type { Project, WhoCan } from '../api/types.ts';
+import type { Project } from '../api/types.ts';
 import { useSession } from '../auth/session-context.tsx';
 import { ConfirmModal } from '../components/confirm-modal.tsx';
 import { ErrorAlert, Loading } from '../components/feedback.tsx';
+import { useProjectAccess } from '../components/use-access.ts';
 import { useAsync } from '../components/use-async.ts';
-import { callerCan } from '../lib/access.ts';
 import { paths } from '../lib/routes.ts';
 import { ImageStreamsTab } from './image-streams-tab.tsx';
 import { MembersTab } from './members-tab.tsx';
 
+const DELETE_PROJECT = ['delete-project'] as const;
+
+/**
+ * A project with its tabs. Each tab has its own URL (`…/members`); the tab
+ * links keep their href (open in a new tab, copy the link) but a plain click
+ * or Enter navigates inside the console, with no page load.
+ */
 export function ProjectPage({ tab }: { tab: 'imagestreams' | 'members' }) {
   const { project = '' } = useParams();
   const navigate = useNavigate();
   const session = useSession();
   const [deleting, setDeleting] = useState(false);
   const info = useAsync((signal) => api<Project>(`projects/${encodeURIComponent(project)}`, { signal }), [project, session.user?.metadata.name]);
-  const canDelete = useAsync(
-    (signal) => api<WhoCan>(`namespaces/${encodeURIComponent(project)}/whocan?verb=delete-project`, { signal }).catch(() => undefined),
-    [project, session.user?.metadata.name],
-  );
+  const access = useProjectAccess(project, DELETE_PROJECT);
   return (
     <>
       <PageSection>
@@ -30,7 +34,7 @@ export function ProjectPage({ tab }: { tab: 'imagestreams' | 'members' }) {
           <BreadcrumbItem isActive>{project}</BreadcrumbItem>
         </Breadcrumb>
         <Title headingLevel="h1" className="berth-gap">{info.data?.spec.displayName ? `${info.data.spec.displayName} (${project})` : project}</Title>
-        {session.user && callerCan(canDelete.data, session.caller) ? (
+        {access.can('delete-project') ? (
           <Button variant="secondary" isDanger className="berth-gap" onClick={() => setDeleting(true)}>Delete project</Button>
         ) : null}
       </PageSection>
@@ -40,7 +44,13 @@ export function ProjectPage({ tab }: { tab: 'imagestreams' | 'members' }) {
             : (
               <Tabs
                 activeKey={tab}
-                onSelect={(_e, key) => void navigate(key === 'members' ? paths.members(project) : paths.project(project))}
+                onSelect={(event, key) => {
+                  // A modified or middle click keeps the browser's own meaning (a new tab or window).
+                  const mouse = event as unknown as { button?: number; metaKey?: boolean; ctrlKey?: boolean; shiftKey?: boolean; altKey?: boolean };
+                  if (mouse.button || mouse.metaKey || mouse.ctrlKey || mouse.shiftKey || mouse.altKey) return;
+                  event.preventDefault();
+                  void navigate(key === 'members' ? paths.members(project) : paths.project(project));
+                }}
                 aria-label="Project sections"
                 role="region"
               >
