@@ -1,26 +1,42 @@
 import { Label, LabelGroup } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { Link } from 'react-router';
-import { api, listPage } from '../api/client.ts';
-import type { ImageStream, ImageStreamTag } from '../api/types.ts';
+import { api, describeError, listPage } from '../api/client.ts';
+import type { ImageStream, ImageStreamImage, ImageStreamTag } from '../api/types.ts';
 import { useSession } from '../auth/session-context.tsx';
 import { Empty, ErrorAlert, Loading } from '../components/feedback.tsx';
 import { Pager, usePageCursor } from '../components/pager.tsx';
 import { useAsync } from '../components/use-async.ts';
-import { formatAge, formatSize, formatTime } from '../lib/format.ts';
+import { formatAge, formatBytesExact, formatSize, formatTime } from '../lib/format.ts';
 import { lastUpdated, summarizeTags } from '../lib/history.ts';
+import { choosePlatform, platformLabel } from '../lib/platform.ts';
 import { apiStreamName, paths } from '../lib/routes.ts';
 
-/** The size of a stream's newest tag's image (one request per row, after the list is shown). */
+/**
+ * The size of a stream's newest tag's image (one request per row, after the
+ * list is shown). A multi-arch index has no size of its own: the row shows
+ * the size of the platform a tag page opens on (linux/amd64, else the first),
+ * and says which.
+ */
 function LatestSize({ project, stream, tag }: { project: string; stream: string; tag: string | undefined }) {
-  const ist = useAsync(
-    (signal) => (tag ? api<ImageStreamTag>(`namespaces/${encodeURIComponent(project)}/imagestreamtags/${apiStreamName(stream)}:${encodeURIComponent(tag)}`, { signal }) : Promise.resolve(undefined)),
-    [project, stream, tag],
-  );
+  const size = useAsync(async (signal): Promise<{ bytes: number | undefined; platform?: string } | undefined> => {
+    if (!tag) return undefined;
+    const ns = `namespaces/${encodeURIComponent(project)}`;
+    const ist = await api<ImageStreamTag>(`${ns}/imagestreamtags/${apiStreamName(stream)}:${encodeURIComponent(tag)}`, { signal });
+    const chosen = choosePlatform(ist.image.dockerImageManifests, undefined);
+    if (!chosen) return { bytes: ist.image.dockerImageMetadata?.Size };
+    const child = await api<ImageStreamImage>(`${ns}/imagestreamimages/${apiStreamName(stream)}@${chosen.digest}`, { signal });
+    return { bytes: child.image.dockerImageMetadata?.Size, platform: platformLabel(chosen) };
+  }, [project, stream, tag]);
   if (!tag) return <>—</>;
-  if (ist.error !== undefined) return <span title="The tag's image could not be read">—</span>;
-  const size = ist.data?.image.dockerImageMetadata?.Size;
-  return <>{ist.data ? formatSize(size) : '…'}</>;
+  if (size.error !== undefined) return <span title={`The size could not be read: ${describeError(size.error)}`}>—</span>;
+  if (size.data === undefined) return <>…</>;
+  const { bytes, platform } = size.data;
+  return (
+    <span title={bytes === undefined ? undefined : `${formatBytesExact(bytes)}${platform ? ` (the ${platform} image of the index)` : ''}`}>
+      {formatSize(bytes)}{platform ? <small className="berth-muted"> {platform}</small> : null}
+    </span>
+  );
 }
 
 export function ImageStreamsTab({ project }: { project: string }) {
@@ -46,7 +62,7 @@ export function ImageStreamsTab({ project }: { project: string }) {
             const tags = summarizeTags(s);
             const updated = lastUpdated(s);
             return (
-              <Tr key={s.metadata.name}>
+              <Tr key={s.metadata.name} data-testid="stream-row">
                 <Td dataLabel="Name"><Link to={paths.stream(project, s.metadata.name)}>{s.metadata.name}</Link></Td>
                 <Td dataLabel="Latest tags">
                   <LabelGroup numLabels={4} aria-label={`Tags of ${s.metadata.name}`}>

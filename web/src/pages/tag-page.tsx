@@ -60,7 +60,7 @@ function DetailsTab({ image, index, target }: { image: Image; index: Image | und
       <Term term="Docker version" testId="docker-version">{meta.DockerVersion || 'not set'}</Term>
       <Term term="Size" testId="size"><span title={meta.Size === undefined ? undefined : formatBytesExact(meta.Size)}>{formatSize(meta.Size)}</span></Term>
       <Term term="Media type"><span className="berth-mono">{image.dockerImageManifestMediaType ?? '—'}</span></Term>
-      <Term term="Pull by digest"><ClipboardCopy isReadOnly hoverTip="Copy" clickTip="Copied">{target.pull}</ClipboardCopy></Term>
+      <Term term="Pull by digest"><ClipboardCopy isReadOnly hoverTip="Copy" clickTip="Copied" textAriaLabel="Pull by digest" copyAriaLabel="Copy the pull-by-digest command">{target.pull}</ClipboardCopy></Term>
       <Term term="Labels"><KeyValues values={meta.Config?.Labels} label="Labels" testId="labels" /></Term>
       <Term term="Annotations"><KeyValues values={{ ...index?.annotations, ...image.annotations }} label="Annotations" testId="annotations" /></Term>
     </DescriptionList>
@@ -108,7 +108,7 @@ function LayersTab({ image }: { image: Image }) {
   return (
     <div className="berth-gap">
       <p>{layers.length} layer{layers.length === 1 ? '' : 's'}, <strong data-testid="layers-total">{formatSize(total)}</strong> compressed ({formatBytesExact(total)}).</p>
-      <div className="berth-layer-bar berth-gap" role="img" aria-label={`Relative layer sizes: ${layers.map((l, i) => `layer ${i + 1} ${shares[i]!.toFixed(1)}%`).join(', ')}`}>
+      <div className="berth-layer-bar berth-gap" data-testid="layer-bar" role="img" aria-label={`Relative layer sizes: ${layers.map((l, i) => `layer ${i + 1} ${shares[i]!.toFixed(1)}%`).join(', ')}`}>
         {layers.map((l, i) => <span key={`${l.name}-${i}`} style={{ width: `${shares[i]}%` }} title={`Layer ${i + 1}: ${formatSize(l.size)}`} />)}
       </div>
       <Table aria-label="Layers" variant="compact" className="berth-gap" data-testid="layers">
@@ -184,8 +184,8 @@ export function TagPage({ project, stream, tag }: { project: string; stream: str
           <BreadcrumbItem isActive>{tag}</BreadcrumbItem>
         </Breadcrumb>
         <Title headingLevel="h1" className="berth-gap">{stream}:{tag}</Title>
-        <ClipboardCopy isReadOnly hoverTip="Copy" clickTip="Copied" className="berth-gap" data-testid="pull-command">{pullCommand(target, tag)}</ClipboardCopy>
-        {ist.data?.image.metadata.name ? <p className="berth-gap"><LabelGroup><Label isCompact>{shortDigest(ist.data.image.metadata.name)}</Label>{platforms.length > 0 ? <Label isCompact color="purple">{platforms.length} platforms</Label> : null}</LabelGroup></p> : null}
+        <ClipboardCopy isReadOnly hoverTip="Copy" clickTip="Copied" className="berth-gap" data-testid="pull-command" textAriaLabel="Pull command" copyAriaLabel="Copy the pull command">{pullCommand(target, tag)}</ClipboardCopy>
+        {ist.data?.image.metadata.name ? <div className="berth-gap"><LabelGroup><Label isCompact>{shortDigest(ist.data.image.metadata.name)}</Label>{platforms.length > 0 ? <Label isCompact color="purple">{platforms.length} platforms</Label> : null}</LabelGroup></div> : null}
         {chosen ? (
           <FormGroup label="Platform" fieldId="platform-select" className="berth-gap">
             <FormSelect id="platform-select" value={platformLabel(chosen)} onChange={(_e, v) => update('platform', v)} style={{ maxWidth: '20rem' }}>
