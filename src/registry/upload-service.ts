@@ -25,6 +25,12 @@ export interface UploadState {
   readonly size: number;
 }
 
+/** A session after a chunk went in. */
+export interface AppendedChunk extends UploadState {
+  /** Bytes this chunk carried. */
+  readonly received: number;
+}
+
 /**
  * The running sha256 of an upload session. Node's Hash cannot be saved, so it
  * lives in this process; when it is missing (restart, another node) or no
@@ -75,15 +81,16 @@ export class UploadService {
   }
 
   /** Appends a chunk (PATCH). A chunk that does not start at the current size is refused with 416. */
-  async append(repository: RepositoryName, id: string, body: ByteSource, range: ChunkRange | undefined): Promise<UploadState> {
+  async append(repository: RepositoryName, id: string, body: ByteSource, range: ChunkRange | undefined): Promise<AppendedChunk> {
     return this.#locks.run(id, async () => {
       await this.#record(repository, id);
       const writer = await this.#driver.writer(uploadKey(id), { append: true });
       const live = await this.#resume(id, writer, range);
+      const start = live.size;
       await this.#pump(id, live, writer, body);
       await writer.close();
       await this.#metadata.uploads.updateUpload(id, live.size, this.#clock());
-      return { id, repository: repository.name, size: live.size };
+      return { id, repository: repository.name, size: live.size, received: live.size - start };
     });
   }
 

@@ -5,6 +5,7 @@
  * what a concurrent delete removed.
  */
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { startBerth, type BerthServer } from '../support/berth-server.ts';
 import { randomBytes } from '../support/oci-images.ts';
@@ -121,5 +122,34 @@ describe('protocol details', { concurrency: false, timeout: 120_000 }, () => {
     const status = await client.request('GET', location);
     assert.equal(status.status, 204, describeResponse(status));
     assert.equal(status.headers.range, '0-0', 'no bytes were taken from the refused chunk');
+  });
+
+  test('a ranged chunk sent without Content-Length (chunked transfer) is refused before a byte is stored', async () => {
+    const start = await client.startUpload('size/streamed');
+    const location = String(start.headers.location);
+    const res = await client.request('PATCH', location, {
+      headers: { 'content-type': 'application/octet-stream', 'content-range': '0-99' },
+      body: Readable.from([Buffer.from('hello')]),
+    });
+    assert.equal(res.status, 400, describeResponse(res));
+    assert.equal((JSON.parse(res.text()) as { errors: Array<{ code: string }> }).errors[0]?.code, 'SIZE_INVALID');
+    const status = await client.request('GET', location);
+    assert.equal(status.headers.range, '0-0', 'nothing was stored');
+  });
+
+  test('the request log counts the bytes of each streamed PATCH, not the running total', async () => {
+    const data = blob(3000);
+    const start = await client.startUpload('size/logged');
+    let location = String(start.headers.location);
+    for (const part of [data.subarray(0, 2000), data.subarray(2000)]) {
+      // As podman and skopeo stream: no Content-Range, no Content-Length.
+      const res = await client.request('PATCH', location, { headers: { 'content-type': 'application/octet-stream' }, body: Readable.from([part]) });
+      assert.equal(res.status, 202, describeResponse(res));
+      location = String(res.headers.location);
+    }
+    const id = location.split('/').pop() ?? '';
+    const patches = (): number[] => server.requests().filter((r) => r.method === 'PATCH' && r.url.endsWith(id)).map((r) => r.bytes ?? -1);
+    await server.waitForLog(() => patches().length === 2);
+    assert.deepEqual(patches(), [2000, 1000]);
   });
 });

@@ -148,6 +148,25 @@ describe('OCI distribution protocol (plain HTTP)', { concurrency: false, timeout
       const got = await client.getBlob('proto/sha512', digest);
       assertStatus(got, 200, 'GET sha512 blob');
       assert.deepEqual(got.body, data);
+
+      const chunkedData = blob(25_000);
+      const chunked = await client.pushBlobChunked('proto/sha512', chunkedData, 10_000, digestOf(chunkedData, 'sha512'));
+      assertStatus(chunked, 201, 'chunked upload closed with a sha512 digest');
+      assert.deepEqual((await client.getBlob('proto/sha512', digestOf(chunkedData, 'sha512'))).body, chunkedData);
+
+      const wrongData = blob(4000);
+      const claimed = digestOf(blob(4000), 'sha512');
+      assertError(await client.pushBlobChunked('proto/sha512', wrongData, 1500, claimed), 400, ['DIGEST_INVALID'], 'chunked upload with a wrong sha512');
+      assertStatus(await client.headBlob('proto/sha512', claimed), 404, 'HEAD the claimed sha512');
+      assertStatus(await client.headBlob('proto/sha512', digestOf(wrongData, 'sha512')), 404, 'HEAD the actual sha512');
+
+      if (IS_BERTH) {
+        // CNCF Distribution 2.8 answers a single POST ?digest= with a session instead.
+        const single = blob(1234);
+        assertStatus(await client.postBlob('proto/sha512', single, digestOf(single, 'sha512')), 201, 'single POST with a sha512 digest');
+        assert.deepEqual((await client.getBlob('proto/sha512', digestOf(single, 'sha512'))).body, single);
+        assertError(await client.postBlob('proto/sha512', single, claimed), 400, ['DIGEST_INVALID'], 'single POST with a wrong sha512');
+      }
     });
 
     test('chunked upload: PATCHes answer 202 with Range, PUT closes with 201', async () => {

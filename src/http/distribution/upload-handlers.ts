@@ -29,11 +29,19 @@ function sendCreated(reply: FastifyReply, name: string, digest: string): Fastify
   }).send();
 }
 
-/** A chunk must carry exactly the bytes its Content-Range names (as Distribution checks), or nothing is taken. */
+/**
+ * A chunk must carry exactly the bytes its Content-Range names (as Distribution
+ * checks), or nothing is taken. Without a Content-Length (chunked transfer) its
+ * length would be known only after the bytes were stored, so such a chunk is
+ * refused up front: the spec requires both headers on a ranged PATCH.
+ */
 function checkChunkLength(request: FastifyRequest, range: ChunkRange | undefined): void {
+  if (range === undefined) return;
   const length = request.headers['content-length'];
-  if (range === undefined || length === undefined) return;
   const expected = range.end - range.start + 1;
+  if (length === undefined) {
+    throw new OciError('SIZE_INVALID', `a chunk with Content-Range ${range.start}-${range.end} needs a Content-Length of ${expected}`);
+  }
   if (Number(length) !== expected) {
     throw new OciError('SIZE_INVALID', `Content-Range ${range.start}-${range.end} names ${expected} bytes but Content-Length is ${length}`);
   }
@@ -78,10 +86,9 @@ export function uploadHandlers(registry: Registry) {
       const repository = requireRepository(context);
       const range = parseContentRange(request.headers['content-range']);
       checkChunkLength(request, range);
-      const before = range?.start;
       try {
         const state = await registry.uploads.append(repository, id, request.raw, range);
-        context.log.bytes = state.size - (before ?? 0);
+        context.log.bytes = state.received;
         return sendSession(reply, echoName(context), state, 202);
       } catch (error) {
         if (error instanceof OciError && error.code === 'RANGE_INVALID') {
