@@ -27,10 +27,17 @@ export class AuthenticationError extends Error {
   override readonly name = 'AuthenticationError';
   readonly reason: AuthenticationFailure;
   readonly retryAfterSeconds: number | undefined;
-  constructor(reason: AuthenticationFailure, message: string, retryAfterSeconds?: number) {
+  /**
+   * Who tried, for the denial log: the user name presented with a password,
+   * or the owner of a known but revoked or expired token; undefined when
+   * nothing tells (a malformed header, an unknown token).
+   */
+  readonly user: string | undefined;
+  constructor(reason: AuthenticationFailure, message: string, options: { retryAfterSeconds?: number | undefined; user?: string | undefined } = {}) {
     super(message);
     this.reason = reason;
-    this.retryAfterSeconds = retryAfterSeconds;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.user = options.user;
   }
 }
 
@@ -116,7 +123,7 @@ export class Authenticator {
         break;
     }
     if (this.#limiter.isLimited(user, address)) {
-      throw new AuthenticationError('rate-limited', 'too many failed logins: try again later', this.#limiter.retryAfterSeconds(user, address));
+      throw new AuthenticationError('rate-limited', 'too many failed logins: try again later', { retryAfterSeconds: this.#limiter.retryAfterSeconds(user, address), user });
     }
     try {
       return await this.#password(user, secret);
@@ -163,7 +170,7 @@ export class Authenticator {
     const record = await this.#metadata.users.getUser(user);
     // verifyPassword compares against a dummy hash when there is no user, so timing does not tell which users exist.
     const ok = await verifyPassword(password, record?.disabled === true ? null : record?.passwordHash);
-    if (!ok || record === undefined || record.disabled) throw new AuthenticationError('invalid-credentials', 'invalid user name or password');
+    if (!ok || record === undefined || record.disabled) throw new AuthenticationError('invalid-credentials', 'invalid user name or password', { user });
     const authentication: Authentication = { principal: await this.userPrincipal(user), method: 'password' };
     this.#passwords.set(key, { authentication, until: this.#clock() + PASSWORD_CACHE_MS });
     return authentication;
@@ -173,19 +180,23 @@ export class Authenticator {
     const record = await this.#metadata.oauthTokens.findTokenByHash(hashSecret(secret));
     const now = this.#clock();
     if (record === undefined || record.kind !== 'access' || record.revokedAt !== null) {
-      throw new AuthenticationError('invalid-token', 'the access token is not valid (unknown or revoked)');
+      throw new AuthenticationError('invalid-token', 'the access token is not valid (unknown or revoked)', { user: record?.userName });
     }
-    if (record.expiresAt <= now) throw new AuthenticationError('expired-token', 'the access token has expired: log in again');
+    if (record.expiresAt <= now) throw new AuthenticationError('expired-token', 'the access token has expired: log in again', { user: record.userName });
     const user = await this.#metadata.users.getUser(record.userName);
-    if (user === undefined || user.disabled) throw new AuthenticationError('invalid-token', 'the access token belongs to a user who no longer exists or is disabled');
+    if (user === undefined || user.disabled) {
+      throw new AuthenticationError('invalid-token', 'the access token belongs to a user who no longer exists or is disabled', { user: record.userName });
+    }
     return { principal: await this.userPrincipal(record.userName), method: 'access-token' };
   }
 
   async #serviceAccountToken(secret: string): Promise<Authentication> {
     const record = await this.#metadata.serviceAccounts.findTokenByHash(hashSecret(secret));
     const now = this.#clock();
-    if (record === undefined || record.revokedAt !== null) throw new AuthenticationError('invalid-token', 'the service-account token is not valid (unknown or revoked)');
-    if (record.expiresAt !== null && record.expiresAt <= now) throw new AuthenticationError('expired-token', 'the service-account token has expired');
+    if (record === undefined) throw new AuthenticationError('invalid-token', 'the service-account token is not valid (unknown or revoked)');
+    const user = serviceAccountPrincipal(record.project, record.account).name;
+    if (record.revokedAt !== null) throw new AuthenticationError('invalid-token', 'the service-account token is not valid (unknown or revoked)', { user });
+    if (record.expiresAt !== null && record.expiresAt <= now) throw new AuthenticationError('expired-token', 'the service-account token has expired', { user });
     await this.#metadata.serviceAccounts.markTokenUsed(record.id, now);
     return { principal: serviceAccountPrincipal(record.project, record.account), method: 'serviceaccount-token' };
   }

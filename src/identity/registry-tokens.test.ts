@@ -104,11 +104,18 @@ describe('RegistryTokens', () => {
       { type: 'repository', name: 'b/app', actions: ['pull'] },
       { type: 'registry', name: 'catalog', actions: ['*'] },
     ]);
+    assert.deepEqual(anonymous.refused, [
+      { type: 'repository', name: 'b/app', actions: ['push'] },
+      { type: 'repository', name: 'a/app', actions: ['pull'] },
+    ], 'what was narrowed away is reported, for the denial log');
     const robot = await issuer.issue(serviceAccountPrincipal('a', 'ci'), ['repository:a/app:*'], authorizer);
     assert.deepEqual(robot.access, [{ type: 'repository', name: 'a/app', actions: ['pull', 'push', 'delete'] }]);
     const library = await issuer.issue(userPrincipal('alice'), ['repository:alpine:pull'], authorizer);
     assert.deepEqual(library.access, [], 'alpine is library/alpine, where alice has no role');
-    assert.deepEqual((await issuer.issue(userPrincipal('alice'), ['repository:UPPER/case:pull'], authorizer)).access, [], 'an impossible repository name is granted nothing');
+    assert.deepEqual(library.refused, [{ type: 'repository', name: 'library/alpine', actions: ['pull'] }]);
+    const impossible = await issuer.issue(userPrincipal('alice'), ['repository:UPPER/case:pull', 'widget:x:pull', 'repository:a/app:fly'], authorizer);
+    assert.deepEqual(impossible.access, [], 'an impossible repository name is granted nothing');
+    assert.deepEqual(impossible.refused, [], 'ignored scopes (bad names, unknown types and actions) are not refusals');
   });
 
   it('verifies its tokens once and serves later checks from the cache until they expire', async () => {

@@ -96,6 +96,13 @@ export interface IssuedRegistryToken {
   /** RFC 3339 time of issue. */
   readonly issuedAt: string;
   readonly access: readonly AccessEntry[];
+  /**
+   * What was asked for and not granted (the authorizer refused it), per
+   * resource, for the denial log. Unknown resource types, unknown actions
+   * and impossible repository names are not listed: they are ignored, as
+   * the spec says, not refused.
+   */
+  readonly refused: readonly AccessEntry[];
 }
 
 export interface RegistryTokensOptions {
@@ -188,17 +195,23 @@ export class RegistryTokens {
     }
 
     const access: AccessEntry[] = [];
+    const refused: AccessEntry[] = [];
     for (const entry of wanted.values()) {
       if (entry.type === 'registry') {
-        if (entry.actions.has('*') && (await authorizer.can(principal, 'catalog'))) access.push({ type: 'registry', name: 'catalog', actions: ['*'] });
+        if (!entry.actions.has('*')) continue;
+        if (await authorizer.can(principal, 'catalog')) access.push({ type: 'registry', name: 'catalog', actions: ['*'] });
+        else refused.push({ type: 'registry', name: 'catalog', actions: ['*'] });
         continue;
       }
       const candidates = ALL_REPOSITORY_ACTIONS.filter((a) => entry.actions.has(a) || entry.actions.has('*'));
       const granted: string[] = [];
+      const denied: string[] = [];
       for (const action of candidates) {
         if (await authorizer.can(principal, REPOSITORY_ACTIONS[action], { project: entry.project, repository: entry.name })) granted.push(action);
+        else denied.push(action);
       }
       if (granted.length > 0) access.push({ type: 'repository', name: entry.name, actions: granted });
+      if (denied.length > 0) refused.push({ type: 'repository', name: entry.name, actions: denied });
     }
 
     const { kid, privateKey } = await this.#keys.signingKey();
@@ -213,7 +226,7 @@ export class RegistryTokens {
       .setExpirationTime(now + this.#lifetime)
       .setJti(randomUUID())
       .sign(privateKey);
-    return { token, expiresIn: this.#lifetime, issuedAt: new Date(now * 1000).toISOString(), access };
+    return { token, expiresIn: this.#lifetime, issuedAt: new Date(now * 1000).toISOString(), access, refused };
   }
 
   /**

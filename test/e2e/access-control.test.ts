@@ -649,3 +649,139 @@ describe('push into a new project with auth.createProjectOnPush off', { concurre
     await pushImage(root, 'userproj/admin-app', '1', smallImage('push-off-admin-after-create'));
   });
 });
+
+/** A `denied` line of Berth's log, as logDenial writes it. */
+interface DenialLine {
+  msg: 'denied';
+  surface: string;
+  user: string;
+  address: string;
+  verb: string;
+  resource?: string;
+  reason: string;
+}
+
+/** Waits for a denial line matching `expected` (every given field equal, `reason` a pattern). */
+async function waitForDenial(server: BerthServer, expected: Partial<Omit<DenialLine, 'reason'>> & { reason?: RegExp }): Promise<DenialLine> {
+  const { reason, ...fields } = expected;
+  const line = await server.waitForLog((text) => {
+    if (!text.startsWith('{')) return false;
+    const entry = JSON.parse(text) as Partial<DenialLine>;
+    if (entry.msg !== 'denied') return false;
+    if (reason !== undefined && !reason.test(entry.reason ?? '')) return false;
+    return Object.entries(fields).every(([key, value]) => (entry as Record<string, unknown>)[key] === value);
+  });
+  return JSON.parse(line) as DenialLine;
+}
+
+describe('every denial is logged with who, what and why', { concurrency: false, timeout: 120_000 }, () => {
+  let server: BerthServer;
+  let http: HttpClient;
+  let adminAuth: Auth;
+  const password = 'nobody-e2e-Secret-4';
+  const nobody: Credentials = { username: 'nobody', password };
+  const wrong: Auth = { kind: 'basic', username: 'nobody', password: 'not-the-password' };
+
+  before(async () => {
+    server = await startBerth({ insecureHttp: true });
+    assert.ok(server.credentials);
+    adminAuth = basicAuth(server.credentials);
+    http = new HttpClient(server.url);
+    const admin = new AccessAdmin(http, adminAuth);
+    await admin.createUser('nobody', password);
+    await admin.createProject('team');
+  });
+
+  after(async () => {
+    await http?.close();
+    await server?.stop();
+  });
+
+  test('a wrong password on /v2 names the user, the address and the reason', async () => {
+    assertStatus(await http.request('GET', '/v2/', { auth: wrong }), 401, 'GET /v2/ with a wrong password');
+    const line = await waitForDenial(server, { surface: 'v2', user: 'nobody', verb: 'login' });
+    assert.equal(line.address, '127.0.0.1');
+    assert.match(line.reason, /invalid-credentials/);
+    assert.equal(line.resource, '/v2/');
+    assert.doesNotMatch(JSON.stringify(line), /not-the-password/, 'the password is never logged');
+  });
+
+  test('a wrong password at the token endpoint (GET with Basic, and the OAuth2 form POST) names the user', async () => {
+    assertStatus(await http.registryToken(wrong, ['repository:team/app:pull']), 401, 'GET /v2/token with a wrong password');
+    const get = await waitForDenial(server, { surface: 'token', user: 'nobody', verb: 'login', resource: 'repository:team/app:pull' });
+    assert.match(get.reason, /invalid-credentials/);
+    const form = new URLSearchParams({ grant_type: 'password', service: 'berth', client_id: 'e2e', username: 'nobody', password: 'still-wrong', scope: 'repository:team/form:pull' });
+    const post = await http.request('POST', '/v2/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+    assertStatus(post, 401, 'POST /v2/token grant_type=password with a wrong password');
+    await waitForDenial(server, { surface: 'token', user: 'nobody', verb: 'login', resource: 'repository:team/form:pull' });
+  });
+
+  test('a wrong password on /apis is logged', async () => {
+    assertStatus(await http.api('GET', '/projects', wrong), 401, 'GET /projects with a wrong password');
+    const line = await waitForDenial(server, { surface: 'apis', user: 'nobody', verb: 'login', resource: 'GET /apis/berth.dev/v1/projects' });
+    assert.match(line.reason, /invalid-credentials/);
+  });
+
+  test('a denied push is logged with the narrowed scope at the token endpoint and the refusal at /v2', async () => {
+    const client = new RegistryClient(server.url, undefined, { credentials: nobody });
+    try {
+      const res = await client.postBlob('team/app', Buffer.from('nobody may not push here'));
+      assertStatus(res, 401, 'nobody pushing into team with a token');
+    } finally {
+      await client.close();
+    }
+    const narrowed = await waitForDenial(server, { surface: 'token', user: 'nobody', verb: 'token', reason: /scope narrowed/ });
+    assert.match(narrowed.resource ?? '', /^repository:team\/app:pull,push\b/);
+    const push = await waitForDenial(server, { surface: 'v2', user: 'nobody', verb: 'push', resource: 'team/app' });
+    assert.match(push.reason, /nobody may not push team\/app/);
+    assert.equal(push.address, '127.0.0.1');
+    const viaBasic = await http.request('POST', '/v2/team/basic/blobs/uploads/', { auth: basicAuth(nobody), headers: { 'content-length': '0' } });
+    assertStatus(viaBasic, 403, 'a Basic push into team');
+    await waitForDenial(server, { surface: 'v2', user: 'nobody', verb: 'push', resource: 'team/basic', reason: /may not push/ });
+  });
+
+  test('an /apis request the authorizer refuses is logged with its verb, project and reason', async () => {
+    assertStatus(await http.api('GET', '/namespaces/team/rolebindings', basicAuth(nobody)), 403, 'nobody lists the bindings of team');
+    const line = await waitForDenial(server, { surface: 'apis', user: 'nobody', verb: 'view', resource: 'project/team' });
+    assert.match(line.reason, /user "nobody" may not/);
+    assertStatus(await http.api('GET', '/users', ANONYMOUS_AUTH), 401, 'anonymous lists users');
+    await waitForDenial(server, { surface: 'apis', user: 'system:anonymous', verb: 'manage-users', reason: /authentication required/ });
+  });
+});
+
+describe('failed logins are rate-limited per client address', { concurrency: false, timeout: 120_000 }, () => {
+  let server: BerthServer;
+  let http: HttpClient;
+  const MAX = 4;
+
+  before(async () => {
+    server = await startBerth({ insecureHttp: true, env: { BERTH_AUTH__MAX_LOGIN_FAILURES: String(MAX) } });
+    assert.ok(server.credentials);
+    http = new HttpClient(server.url);
+    await new AccessAdmin(http, basicAuth(server.credentials)).createUser('innocent', 'innocent-e2e-Secret-1');
+  });
+
+  after(async () => {
+    await http?.close();
+    await server?.stop();
+  });
+
+  test('bad passwords for many different users from one address lock that address out, right passwords too', async () => {
+    // Every name differs, so no per-user window fills: only the address's does.
+    for (let i = 0; i < MAX; i++) {
+      const res = await http.request('GET', '/v2/', { auth: { kind: 'basic', username: `guess${i}`, password: 'wrong-password' } });
+      assertStatus(res, 401, `bad password #${i + 1} (user guess${i})`);
+    }
+    const locked = await http.request('GET', '/v2/', { auth: { kind: 'basic', username: 'innocent', password: 'innocent-e2e-Secret-1' } });
+    assertStatus(locked, 429, 'a right password from the locked address');
+    assert.ok(Number(locked.headers['retry-after']) > 0, describeResponse(locked));
+    assert.ok(locked.errorCodes().includes('TOOMANYREQUESTS'), describeResponse(locked));
+    const token = await http.registryToken({ kind: 'basic', username: 'innocent', password: 'innocent-e2e-Secret-1' }, []);
+    assertStatus(token, 429, 'the token endpoint from the locked address');
+    const api = await http.api('GET', '/projects', { kind: 'basic', username: 'innocent', password: 'innocent-e2e-Secret-1' });
+    assertStatus(api, 429, '/apis from the locked address');
+    assert.equal(api.json<StatusBody>().reason, 'TooManyRequests');
+    const line = await waitForDenial(server, { surface: 'v2', user: 'innocent', verb: 'login', reason: /rate-limited/ });
+    assert.equal(line.address, '127.0.0.1');
+  });
+});

@@ -7,6 +7,7 @@ import { secretKind } from '../../identity/secret-tokens.ts';
 import type { ImageStreamService } from '../../imagestreams/image-stream-service.ts';
 import type { ImageImporter, PullSecrets } from '../../imagestreams/import-contract.ts';
 import type { Metadata } from '../../metadata/stores.ts';
+import { denialLogged, logDenial, requestPath } from '../denial-log.ts';
 import { identityRoutes } from './identity-routes.ts';
 import { signingKeyRoutes } from './signing-key-routes.ts';
 import type { SigningKeys } from '../../identity/signing-keys.ts';
@@ -95,12 +96,23 @@ async function resourceApi(app: FastifyInstance, options: ApiPluginOptions): Pro
     const header = request.headers.authorization;
     const bearer = header !== undefined && /^bearer\s/i.test(header) ? header.slice(6).trim() : undefined;
     // Service-account tokens are accepted as bearer tokens too (the docs promise it; curl -H makes it the natural form).
-    const authentication =
-      bearer !== undefined && secretKind(bearer) === 'serviceAccount'
-        ? await authenticator.checkCredentials('', bearer, request.ip)
-        : await authenticator.fromHeader(header, request.ip);
+    let authentication: Authentication;
+    try {
+      authentication =
+        bearer !== undefined && secretKind(bearer) === 'serviceAccount'
+          ? await authenticator.checkCredentials('', bearer, request.ip)
+          : await authenticator.fromHeader(header, request.ip);
+    } catch (error) {
+      if (error instanceof AuthenticationError) {
+        const reason = `${error.reason}: ${error.message}`;
+        logDenial(request.log, { surface: 'apis', user: error.user ?? '', address: request.ip, verb: 'login', resource: `${request.method} ${requestPath(request)}`, reason }, error);
+      }
+      throw error;
+    }
     if (authentication.method === 'registry-token') {
-      throw new ApiError('Unauthorized', 'a registry token (from /v2/token) is valid only for /v2: use an OAuth access token, a service-account token or a password');
+      const error = new ApiError('Unauthorized', 'a registry token (from /v2/token) is valid only for /v2: use an OAuth access token, a service-account token or a password');
+      logDenial(request.log, { surface: 'apis', user: authentication.principal.name, address: request.ip, verb: 'login', resource: `${request.method} ${requestPath(request)}`, reason: error.message }, error);
+      throw error;
     }
     authentications.set(request, authentication);
   });
@@ -108,6 +120,12 @@ async function resourceApi(app: FastifyInstance, options: ApiPluginOptions): Pro
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const answer = toApiError(error);
     if (answer.code >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    // Refusals decided in a handler (a domain rule, a second authorizer check) are logged here; the
+    // route and authentication hooks log their own where they know the verb.
+    if ((answer.code === 401 || answer.code === 403) && !denialLogged(error)) {
+      const user = authentications.get(request)?.principal.name ?? (error instanceof AuthenticationError ? error.user : undefined) ?? '';
+      logDenial(request.log, { surface: 'apis', user, address: request.ip, verb: request.method, resource: requestPath(request), reason: answer.message });
+    }
     const headers: Record<string, string> = { ...answer.headers };
     if (answer.code === 401 && headers['www-authenticate'] === undefined) headers['www-authenticate'] = challenge(request);
     return reply.code(answer.code).headers(headers).type('application/json').send(failureStatus(answer.reason, answer.message, answer.details));

@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Authorizer, Principal, RegistryVerb } from '../../authz/authorizer.ts';
 import type { Authentication } from '../../identity/authenticator.ts';
+import { logDenial, requestPath } from '../denial-log.ts';
 import { ApiError, type StatusCause, type StatusDetails } from './status.ts';
 
 /** What a route requires of the principal. */
@@ -122,15 +123,19 @@ export function router(app: FastifyInstance, deps: RouterDeps) {
             ? principal.kind !== 'anonymous'
             : await deps.authorizer.can(principal, rule.verb, rule.project === undefined ? undefined : { project: rule.project });
         if (allowed) return;
-        const verb = rule.kind === 'verb' ? rule.verb : undefined;
+        const verb = rule.kind === 'verb' ? rule.verb : 'authenticated';
         const project = rule.kind === 'verb' ? rule.project : undefined;
-        request.log.warn({ principal: principal.name, verb, project, url: request.url }, 'denied');
-        if (principal.kind === 'anonymous') {
-          throw new ApiError('Unauthorized', `authentication required: anonymous users may not ${rule.what}`, undefined, {
-            'www-authenticate': deps.challenge(request),
-          });
-        }
-        throw new ApiError('Forbidden', `${describePrincipal(principal)} may not ${rule.what}`, rule.kind === 'verb' ? rule.details : undefined);
+        const reason =
+          principal.kind === 'anonymous'
+            ? `authentication required: anonymous users may not ${rule.what}`
+            : `${describePrincipal(principal)} may not ${rule.what}`;
+        const error =
+          principal.kind === 'anonymous'
+            ? new ApiError('Unauthorized', reason, undefined, { 'www-authenticate': deps.challenge(request) })
+            : new ApiError('Forbidden', reason, rule.kind === 'verb' ? rule.details : undefined);
+        const resource = project === undefined ? `${request.method} ${requestPath(request)}` : `project/${project}`;
+        logDenial(request.log, { surface: 'apis', user: principal.name, address: request.ip, verb, resource, reason }, error);
+        throw error;
       },
       handler: async (request, reply) => {
         let body = undefined as B;

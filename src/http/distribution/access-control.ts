@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessError } from '../../authz/access-errors.ts';
 import type { Authorizer, RegistryVerb } from '../../authz/authorizer.ts';
 import type { ProjectProvisioner } from '../../authz/provisioning-authorizer.ts';
 import { AuthenticationError, type Authentication, type Authenticator } from '../../identity/authenticator.ts';
@@ -7,6 +8,7 @@ import type { ProjectStore } from '../../metadata/stores.ts';
 import { OciError } from '../../oci/errors.ts';
 import type { RepositoryName } from '../../oci/names.ts';
 import { LruCache } from '../../registry/lru-cache.ts';
+import { logDenial, requestPath } from '../denial-log.ts';
 
 /** How a /v2 request proves who it is and what it may do (Docker token authentication). */
 export interface DistributionAccessOptions {
@@ -52,6 +54,7 @@ export class DistributionAccess {
       return await this.#options.authenticator.fromHeader(request.headers.authorization, request.ip);
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
+      logDenial(request.log, { surface: 'v2', user: error.user ?? '', address: request.ip, verb: 'login', resource: requestPath(request), reason: `${error.reason}: ${error.message}` });
       if (error.reason === 'rate-limited') {
         reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
         throw new OciError('TOOMANYREQUESTS', error.message);
@@ -89,7 +92,7 @@ export class DistributionAccess {
   /** The error for a refused request, with the challenge when a token could help. */
   async denial(request: FastifyRequest, reply: FastifyReply, authentication: Authentication, verb: RegistryVerb, repository: RepositoryName | undefined): Promise<OciError> {
     const why = await this.#why(authentication, verb, repository);
-    request.log.warn({ principal: authentication.principal.name, verb, repository: repository?.name, reason: why }, 'denied');
+    logDenial(request.log, { surface: 'v2', user: authentication.principal.name, address: request.ip, verb, resource: repository?.name, reason: why });
     const detail = repository === undefined ? undefined : [{ Type: 'repository', Name: repository.name, Action: verb }];
     if (authentication.method === 'anonymous' || authentication.method === 'registry-token') {
       const error = authentication.method === 'registry-token' ? 'insufficient_scope' : undefined;
@@ -106,7 +109,11 @@ export class DistributionAccess {
    * must allow the push, whatever a token said: a token issued while the
    * project was missing does not make someone else's new project writable.
    */
-  async beforePush(authentication: Authentication, repository: RepositoryName): Promise<void> {
+  async beforePush(request: FastifyRequest, authentication: Authentication, repository: RepositoryName): Promise<void> {
+    const denied = (reason: string, cause?: unknown): OciError => {
+      logDenial(request.log, { surface: 'v2', user: authentication.principal.name, address: request.ip, verb: 'push', resource: repository.name, reason });
+      return new OciError('DENIED', reason, { cause });
+    };
     const now = Date.now();
     const known = this.#knownProjects.get(repository.project);
     let outcome: 'exists' | 'created' = 'exists';
@@ -115,14 +122,15 @@ export class DistributionAccess {
         outcome = await this.#options.provisioner.ensureProjectForPush(repository.project, authentication.principal);
       } catch (error) {
         if (error instanceof OciError) throw error;
-        throw new OciError('DENIED', (error as Error).message, { cause: error });
+        if (error instanceof AccessError) throw denied(error.message, error);
+        throw error;
       }
       this.#knownProjects.set(repository.project, now + KNOWN_PROJECT_MS);
     }
     if (outcome === 'created') return;
     const resource = { project: repository.project, repository: repository.name };
     if (!(await this.#options.bindings.can(authentication.principal, 'push', resource))) {
-      throw new OciError('DENIED', `${authentication.principal.name} may not push ${repository.name}`);
+      throw denied(`${authentication.principal.name} may not push ${repository.name}`);
     }
   }
 

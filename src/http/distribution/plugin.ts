@@ -116,7 +116,7 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
     if (!(await access.allows(context.authentication, verb, repository))) {
       throw await access.denial(request, reply, context.authentication, verb, repository);
     }
-    if (verb === 'push' && repository !== undefined) await access.beforePush(context.authentication, repository);
+    if (verb === 'push' && repository !== undefined) await access.beforePush(request, context.authentication, repository);
     const from = context.route.kind === 'uploads' ? queryParam(request, 'from') : undefined;
     // A source that is not a valid name is one we cannot mount from: the spec's answer is a normal session.
     if (from !== undefined) context.mountSourceReadable = await canPull(request, from).catch(() => false);

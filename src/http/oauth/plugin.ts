@@ -14,6 +14,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { IdentityProviderError, type IdentityClaims, type IdentityProvider, type PasswordIdentityProvider } from '../../identity/identity-provider.ts';
+import { logDenial, requestPath } from '../denial-log.ts';
 import type { LoginRateLimiter } from '../../identity/login-rate-limiter.ts';
 import { OAuthError, type IssuedTokens, type OAuthErrorCode, type OAuthTokenService } from '../../identity/oauth-token-service.ts';
 import { systemClock, type Clock } from '../../registry/clock.ts';
@@ -378,14 +379,14 @@ export async function oauthPlugin(app: FastifyInstance, options: OAuthPluginOpti
     }
     const browser = cookieValue(request, BROWSER_COOKIE);
     if (browser === undefined || !sameSecret(browser, login.browser)) {
-      request.log.warn({ user: form.username, remoteAddress: request.ip, reason: 'form not opened in this browser' }, 'login refused');
+      logDenial(request.log, { surface: 'oauth', user: form.username, address: request.ip, verb: 'login', resource: requestPath(request), reason: 'the sign-in form was not opened in this browser' });
       throw new OAuthPageError(403, 'Sign-in refused', 'This sign-in form was not opened in this browser. Start again.');
     }
     const client = login.authorization?.client.id ?? CLI_CLIENT_ID;
     const address = request.ip;
     if (limiter.isLimited(form.username, address)) {
       const retryAfter = limiter.retryAfterSeconds(form.username, address);
-      request.log.warn({ user: form.username, client, remoteAddress: address, reason: 'rate limited' }, 'login refused');
+      logDenial(request.log, { surface: 'oauth', user: form.username, address, verb: 'login', resource: `client ${client}`, reason: `rate-limited: too many failed logins, retry in ${retryAfter} s` });
       reply.header('retry-after', String(retryAfter));
       return showLogin(reply, form.csrf_token, login, { status: 429, username: form.username, error: `Too many failed sign-ins. Try again in ${retryAfter} seconds.` });
     }
@@ -395,7 +396,7 @@ export async function oauthPlugin(app: FastifyInstance, options: OAuthPluginOpti
     }
     if (claims === undefined) {
       limiter.recordFailure(form.username, address);
-      request.log.warn({ user: form.username, client, remoteAddress: address, reason: 'invalid credentials' }, 'login refused');
+      logDenial(request.log, { surface: 'oauth', user: form.username, address, verb: 'login', resource: `client ${client}`, reason: 'invalid-credentials: invalid user name or password' });
       return showLogin(reply, form.csrf_token, login, { username: form.username, error: 'Invalid user name or password.' });
     }
     pending.delete(form.csrf_token);
@@ -540,7 +541,7 @@ export async function oauthPlugin(app: FastifyInstance, options: OAuthPluginOpti
     } catch (error) {
       // Logged once here, where grant, client and user are known; the error handler renders it.
       if (error instanceof OAuthError) {
-        request.log.warn({ user, client: clientId, grant, remoteAddress: request.ip, error: error.code, reason: error.message }, 'token request refused');
+        logDenial(request.log, { surface: 'oauth', user: user ?? '', address: request.ip, verb: 'token', resource: `grant_type=${grant ?? ''} client ${clientId ?? ''}`, reason: `${error.code}: ${error.message}` });
       }
       throw error;
     }

@@ -2,9 +2,10 @@ import { parse as parseQueryString } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authorizer } from '../../authz/authorizer.ts';
 import { ANONYMOUS_AUTHENTICATION, AuthenticationError, type Authentication, type Authenticator } from '../../identity/authenticator.ts';
-import { RegistryTokenError, type RegistryTokens } from '../../identity/registry-tokens.ts';
+import { RegistryTokenError, type AccessEntry, type RegistryTokens } from '../../identity/registry-tokens.ts';
 import type { SigningKeys } from '../../identity/signing-keys.ts';
 import { OciError } from '../../oci/errors.ts';
+import { logDenial } from '../denial-log.ts';
 
 /** Exchanges a refresh token (the OAuth server's) for the user it belongs to, rotating it. */
 export interface RefreshTokenExchange {
@@ -38,6 +39,20 @@ function scopes(params: Params): string[] {
   return list.flatMap((s) => s.split(' ')).filter((s) => s !== '');
 }
 
+/** What a token request asked for, for the denial log: its scopes (or, for a POST without any, its grant). */
+function askedFor(request: FastifyRequest): string | undefined {
+  const params = (request.method === 'POST' ? (request.body ?? {}) : request.query) as Params;
+  const asked = scopes(params);
+  if (asked.length > 0) return asked.join(' ');
+  const grant = first(params, 'grant_type');
+  return grant === undefined ? undefined : `grant_type=${grant.slice(0, 30)}`;
+}
+
+/** Refused token entries as scope strings (`repository:team/app:push`). */
+function scopeStrings(entries: readonly AccessEntry[]): string {
+  return entries.map((e) => `${e.type}:${e.name}:${e.actions.join(',')}`).join(' ');
+}
+
 /**
  * The Docker Registry v2 token endpoint (distribution "Token Authentication
  * Specification" and "OAuth2 Token Authentication"): `GET /v2/token` with
@@ -56,11 +71,11 @@ export async function tokenPlugin(app: FastifyInstance, options: TokenPluginOpti
       return reply.code(error.status).send({ errors: [{ code: error.code, message: error.message }] });
     }
     if (error instanceof AuthenticationError) {
+      logDenial(request.log, { surface: 'token', user: error.user ?? '', address: request.ip, verb: 'login', resource: askedFor(request), reason: `${error.reason}: ${error.message}` });
       if (error.reason === 'rate-limited') {
         reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
         return reply.code(429).send({ errors: [{ code: 'TOOMANYREQUESTS', message: error.message }] });
       }
-      request.log.warn({ reason: error.reason, remoteAddress: request.ip }, 'login refused');
       return reply.code(401).header('www-authenticate', 'Basic realm="berth"').send({ errors: [{ code: 'UNAUTHORIZED', message: error.message }] });
     }
     if (error instanceof RegistryTokenError) {
@@ -76,8 +91,20 @@ export async function tokenPlugin(app: FastifyInstance, options: TokenPluginOpti
     if (asked !== undefined && asked !== service) throw new OciError('DENIED', `this token service is for ${JSON.stringify(service)}, not ${JSON.stringify(asked.slice(0, 100))}`, { status: 400 });
   };
 
-  const answer = async (reply: FastifyReply, authentication: Authentication, params: Params, refreshToken: string | undefined) => {
+  const answer = async (request: FastifyRequest, reply: FastifyReply, authentication: Authentication, params: Params, refreshToken: string | undefined) => {
     const issued = await tokens.issue(authentication.principal, scopes(params), authorizer);
+    // The token is still issued (the spec narrows rather than refuses); what was narrowed away is a denial.
+    if (issued.refused.length > 0) {
+      const granted = issued.access.length === 0 ? 'nothing' : scopeStrings(issued.access);
+      logDenial(request.log, {
+        surface: 'token',
+        user: authentication.principal.name,
+        address: request.ip,
+        verb: 'token',
+        resource: scopeStrings(issued.refused),
+        reason: `scope narrowed: not allowed by the role bindings (granted ${granted})`,
+      });
+    }
     return reply.header('cache-control', 'no-store').send({
       token: issued.token,
       access_token: issued.token,
@@ -96,7 +123,7 @@ export async function tokenPlugin(app: FastifyInstance, options: TokenPluginOpti
     if (first(params, 'offline_token') === 'true' && authentication.principal.kind === 'user' && options.refresh !== undefined) {
       refreshToken = await options.refresh.issueRefreshToken(authentication.principal.name, clientId);
     }
-    return answer(reply, authentication, params, refreshToken);
+    return answer(request, reply, authentication, params, refreshToken);
   });
 
   app.post('/v2/token', async (request: FastifyRequest, reply) => {
@@ -123,7 +150,7 @@ export async function tokenPlugin(app: FastifyInstance, options: TokenPluginOpti
     } else {
       throw new OciError('UNSUPPORTED', `unsupported grant_type ${JSON.stringify(String(grant).slice(0, 50))}: use password or refresh_token`, { status: 400 });
     }
-    return answer(reply, authentication, params, refreshToken);
+    return answer(request, reply, authentication, params, refreshToken);
   });
 
   app.get('/v2/token/jwks', async (_request, reply) => reply.header('cache-control', 'max-age=60').send(await options.keys.jwks()));
