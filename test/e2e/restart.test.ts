@@ -4,7 +4,8 @@
  * after a graceful restart and after kill -9; a monolithic upload killed
  * mid-body never becomes a visible blob; a manifest push racing kill -9
  * leaves either no manifest or a complete one, and an acknowledged push
- * always survives.
+ * always survives; a PATCH cut off by kill -9 resumes from what was kept,
+ * and a single POST cut off leaves nothing visible.
  *
  * BERTH_E2E_TARGET=distribution runs the same file against CNCF Distribution.
  */
@@ -78,6 +79,41 @@ describe('restart and crash safety (plain HTTP)', { concurrency: false, timeout:
     assert.equal(got.body.length, data.length);
   }
 
+  /**
+   * Sends `data` through `send` as a stream that stalls after 16 MiB, kills
+   * the server (-9) while it waits for the rest, and checks that the request
+   * failed rather than completed. Returns how many bytes went out.
+   */
+  async function killMidBody(data: Buffer, send: (body: Readable) => Promise<HttpResponse>): Promise<number> {
+    const stallAt = 16 * 1024 * 1024;
+    let sent = 0;
+    let release: () => void = () => {};
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* body(): AsyncGenerator<Buffer> {
+      const step = 1024 * 1024;
+      for (let offset = 0; offset < data.length; offset += step) {
+        if (offset === stallAt) await stalled;
+        sent += Math.min(step, data.length - offset);
+        yield data.subarray(offset, offset + step);
+      }
+    }
+    const inFlight = send(Readable.from(body()))
+      .then((res): HttpResponse | Error => res, (err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    const deadline = Date.now() + 20_000;
+    while (sent < stallAt && Date.now() < deadline) await sleep(20);
+    assert.ok(sent >= stallAt, `only ${sent} bytes went out`);
+    await sleep(300); // let the server take in what was sent
+    await server.kill9();
+    release();
+    const outcome = await inFlight;
+    if (!(outcome instanceof Error)) {
+      assert.fail(`the request completed although the server was killed mid-body: ${describeResponse(outcome)}`);
+    }
+    return sent;
+  }
+
   test('a chunked upload resumes after a graceful restart (SIGTERM)', async () => {
     await resumeAcrossRestart('SIGTERM', 'restart/graceful');
   });
@@ -93,34 +129,7 @@ describe('restart and crash safety (plain HTTP)', { concurrency: false, timeout:
     const digest = digestOf(data);
     const location = await client.openUpload(repo);
 
-    // Stream the first 16 MiB, then stall: the server is killed mid-body.
-    let sent = 0;
-    let release: () => void = () => {};
-    const stalled = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    async function* body(): AsyncGenerator<Buffer> {
-      const step = 1024 * 1024;
-      for (let offset = 0; offset < size; offset += step) {
-        if (offset === 16 * step) await stalled;
-        sent += step;
-        yield data.subarray(offset, offset + step);
-      }
-    }
-    const inFlight = client
-      .finishUpload(location, digest, Readable.from(body()), size)
-      .then((res): HttpResponse | Error => res, (err: unknown) => (err instanceof Error ? err : new Error(String(err))));
-    const deadline = Date.now() + 20_000;
-    while (sent < 16 * 1024 * 1024 && Date.now() < deadline) await sleep(20);
-    assert.ok(sent >= 16 * 1024 * 1024, `only ${sent} bytes went out`);
-    await sleep(300); // let the server take in what was sent
-    await server.kill9();
-    release();
-    const outcome = await inFlight;
-    if (!(outcome instanceof Error)) {
-      assert.fail(`the PUT completed although the server was killed mid-body: ${describeResponse(outcome)}`);
-    }
-
+    await killMidBody(data, (body) => client.finishUpload(location, digest, body, size));
     await bounce('SIGTERM');
     const head = await client.headBlob(repo, digest);
     assert.equal(head.status, 404, `a half-received blob must not be visible: ${describeResponse(head)}`);
@@ -131,6 +140,41 @@ describe('restart and crash safety (plain HTTP)', { concurrency: false, timeout:
     const got = await client.getBlob(repo, digest);
     assert.equal(got.status, 200, describeResponse(got));
     assert.equal(digestOf(got.body), digest);
+  });
+
+  test('kill -9 in the middle of a PATCH: the upload resumes from the bytes the server kept', { skip: TARGET === 'berth' ? false : 'CNCF Distribution 2.8 cannot resume an upload whose PATCH was cut off' }, async () => {
+    const repo = 'restart/patch';
+    const data = randomBytes('restart-patch', 40 * 1024 * 1024);
+    const digest = digestOf(data);
+    const location = await client.openUpload(repo);
+    // Streamed as podman and skopeo send it: no Content-Range, no Content-Length.
+    const sent = await killMidBody(data, (body) => client.request('PATCH', location, { headers: { 'content-type': 'application/octet-stream' }, body }));
+    await bounce('SIGTERM');
+
+    const status = await client.request('GET', pathOf(location, server.url));
+    assert.equal(status.status, 204, describeResponse(status));
+    const kept = Number(/^0-(\d+)$/.exec(String(status.headers['range']))?.[1] ?? -1) + 1;
+    assert.ok(kept >= 0 && kept <= sent, `the server reports ${kept} bytes, ${sent} were sent`);
+    const rest = await client.patchChunk(pathOf(status.headers['location'] ?? location, server.url), data.subarray(kept), kept);
+    assert.equal(rest.status, 202, describeResponse(rest));
+    const put = await client.finishUpload(pathOf(rest.headers['location'] ?? location, server.url), digest);
+    assert.equal(put.status, 201, `the resumed upload hashes to the whole blob: ${describeResponse(put)}`);
+    assert.equal(digestOf((await client.getBlob(repo, digest)).body), digest);
+  });
+
+  test('kill -9 in the middle of a single POST ?digest=: nothing becomes visible, and the push can be repeated', { skip: TARGET === 'berth' ? false : 'CNCF Distribution 2.8 answers a single POST with a session' }, async () => {
+    const repo = 'restart/single-post';
+    const data = randomBytes('restart-single-post', 32 * 1024 * 1024);
+    const digest = digestOf(data);
+    await killMidBody(data, (body) => client.request('POST', `/v2/${repo}/blobs/uploads/?digest=${digest}`, {
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) },
+      body,
+    }));
+    await bounce('SIGTERM');
+    assert.equal((await client.headBlob(repo, digest)).status, 404, 'a half-received blob is not visible');
+    const again = await client.postBlob(repo, data, digest);
+    assert.equal(again.status, 201, describeResponse(again));
+    assert.equal(digestOf((await client.getBlob(repo, digest)).body), digest);
   });
 
   test('a manifest push racing kill -9 leaves no manifest or a complete one, and acknowledged pushes survive', async (t) => {
