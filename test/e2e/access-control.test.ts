@@ -785,3 +785,125 @@ describe('failed logins are rate-limited per client address', { concurrency: fal
     assert.equal(line.address, '127.0.0.1');
   });
 });
+
+describe('the OAuth2 flows of /v2/token that docker and podman use for refresh tokens', { concurrency: false, timeout: 120_000 }, () => {
+  let server: BerthServer;
+  let http: HttpClient;
+  const viewer: Credentials = { username: 'viewer', password: 'viewer-e2e-Secret-5' };
+  const image = smallImage('oauth2-form');
+
+  interface TokenAnswer {
+    token: string;
+    access_token: string;
+    expires_in: number;
+    refresh_token?: string;
+  }
+
+  const form = (fields: Record<string, string>): Promise<HttpResponse> =>
+    http.request('POST', '/v2/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ service: 'berth', ...fields }).toString() });
+  const pullWith = (token: string): Promise<HttpResponse> =>
+    http.request('GET', '/v2/team/app/manifests/1', { auth: { kind: 'bearer', token }, headers: { accept: image.mediaType } });
+  const actionsOf = (token: string, repository: string): string[] =>
+    jwtPayload<{ access: Array<{ type: string; name: string; actions: string[] }> }>(token).access.find((a) => a.type === 'repository' && a.name === repository)?.actions ?? [];
+
+  before(async () => {
+    server = await startBerth({ insecureHttp: true });
+    assert.ok(server.credentials);
+    http = new HttpClient(server.url);
+    const admin = new AccessAdmin(http, basicAuth(server.credentials));
+    await admin.createUser(viewer.username, viewer.password);
+    await admin.createProject('team');
+    await admin.bind('team', 'registry-viewer', { kind: 'User', name: viewer.username });
+    const root = new RegistryClient(server.url, undefined, { credentials: server.credentials });
+    try {
+      await pushImage(root, 'team/app', '1', image);
+    } finally {
+      await root.close();
+    }
+  });
+
+  after(async () => {
+    await http?.close();
+    await server?.stop();
+  });
+
+  test('grant_type=password issues a registry token, and a refresh token only with access_type=offline', async () => {
+    const plain = await form({ grant_type: 'password', client_id: 'podman', username: viewer.username, password: viewer.password, scope: 'repository:team/app:pull' });
+    assertStatus(plain, 200, 'grant_type=password');
+    const answer = plain.json<TokenAnswer>();
+    assert.equal(answer.refresh_token, undefined, 'no refresh token unless asked for');
+    assert.equal(answer.access_token, answer.token);
+    assert.equal(jwtPayload<{ sub: string }>(answer.token).sub, viewer.username);
+    assert.deepEqual(actionsOf(answer.token, 'team/app'), ['pull']);
+    assertStatus(await pullWith(answer.token), 200, 'pull with the form-issued token');
+
+    const offline = await form({ grant_type: 'password', client_id: 'podman', access_type: 'offline', username: viewer.username, password: viewer.password, scope: 'repository:team/app:pull,push' });
+    assertStatus(offline, 200, 'grant_type=password, access_type=offline');
+    const withRefresh = offline.json<TokenAnswer>();
+    assert.match(withRefresh.refresh_token ?? '', /^berth_rt_/);
+    assert.deepEqual(actionsOf(withRefresh.token, 'team/app'), ['pull'], 'push is narrowed away for a viewer');
+  });
+
+  test('a wrong password in the form is 401 UNAUTHORIZED, and a missing grant_type is 400', async () => {
+    const res = await form({ grant_type: 'password', client_id: 'podman', username: viewer.username, password: 'wrong-password', scope: 'repository:team/app:pull' });
+    assertStatus(res, 401, 'grant_type=password with a wrong password');
+    assert.ok(res.errorCodes().includes('UNAUTHORIZED'), describeResponse(res));
+    assert.equal(res.json<{ token?: string }>().token, undefined);
+    const unknownUser = await form({ grant_type: 'password', client_id: 'podman', username: 'nobody-at-all', password: 'wrong-password' });
+    assertStatus(unknownUser, 401, 'grant_type=password for an unknown user');
+    assertStatus(await form({ client_id: 'podman', username: viewer.username, password: viewer.password }), 400, 'no grant_type');
+    assertStatus(await form({ grant_type: 'client_credentials', client_id: 'podman' }), 400, 'an unsupported grant_type');
+  });
+
+  test('grant_type=refresh_token rotates the refresh token; reusing a rotated one is refused and ends the whole login', async () => {
+    const login = await form({ grant_type: 'password', client_id: 'podman', access_type: 'offline', username: viewer.username, password: viewer.password });
+    assertStatus(login, 200, 'login with access_type=offline');
+    const first = login.json<TokenAnswer>().refresh_token ?? '';
+    assert.match(first, /^berth_rt_/);
+
+    const refreshed = await form({ grant_type: 'refresh_token', client_id: 'podman', refresh_token: first, scope: 'repository:team/app:pull' });
+    assertStatus(refreshed, 200, 'grant_type=refresh_token');
+    const answer = refreshed.json<TokenAnswer>();
+    const second = answer.refresh_token ?? '';
+    assert.match(second, /^berth_rt_/);
+    assert.notEqual(second, first, 'the refresh token rotates');
+    assert.equal(jwtPayload<{ sub: string }>(answer.token).sub, viewer.username);
+    assert.deepEqual(actionsOf(answer.token, 'team/app'), ['pull']);
+    assertStatus(await pullWith(answer.token), 200, 'pull with the refreshed token');
+
+    const reused = await form({ grant_type: 'refresh_token', client_id: 'podman', refresh_token: first, scope: 'repository:team/app:pull' });
+    assertStatus(reused, 401, 'reusing a rotated refresh token');
+    assert.ok(reused.errorCodes().includes('UNAUTHORIZED'), describeResponse(reused));
+    const afterReuse = await form({ grant_type: 'refresh_token', client_id: 'podman', refresh_token: second });
+    assertStatus(afterReuse, 401, 'the newest refresh token of a login whose old token was replayed');
+    await waitForDenial(server, { surface: 'token', verb: 'login', reason: /refresh token refused/ });
+  });
+
+  test('a refresh token is bound to its client, and junk is refused', async () => {
+    const login = await form({ grant_type: 'password', client_id: 'podman', access_type: 'offline', username: viewer.username, password: viewer.password });
+    const token = login.json<TokenAnswer>().refresh_token ?? '';
+    assertStatus(await form({ grant_type: 'refresh_token', client_id: 'docker', refresh_token: token }), 401, 'a refresh token of podman presented by docker');
+    assertStatus(await form({ grant_type: 'refresh_token', client_id: 'podman', refresh_token: 'berth_rt_not-a-real-token' }), 401, 'an unknown refresh token');
+    assertStatus(await form({ grant_type: 'refresh_token', client_id: 'podman', refresh_token: '' }), 401, 'an empty refresh token');
+    assertStatus(await form({ grant_type: 'refresh_token', client_id: 'podman', refresh_token: token }), 200, 'the same token with its own client still works');
+  });
+
+  test('GET with Basic and offline_token=true returns a refresh token that the form POST accepts', async () => {
+    const query = new URLSearchParams({ service: 'berth', scope: 'repository:team/app:pull', offline_token: 'true', client_id: 'docker' });
+    const got = await http.request('GET', `/v2/token?${query.toString()}`, { auth: basicAuth(viewer) });
+    assertStatus(got, 200, 'GET /v2/token with offline_token=true');
+    const answer = got.json<TokenAnswer>();
+    const refresh = answer.refresh_token ?? '';
+    assert.match(refresh, /^berth_rt_/);
+    assertStatus(await pullWith(answer.token), 200, 'pull with the GET token');
+    const exchanged = await form({ grant_type: 'refresh_token', client_id: 'docker', refresh_token: refresh, scope: 'repository:team/app:pull' });
+    assertStatus(exchanged, 200, 'exchanging the offline token');
+    assertStatus(await pullWith(exchanged.json<TokenAnswer>().token), 200, 'pull with the token the refresh token bought');
+
+    const withoutOffline = await http.request('GET', `/v2/token?${new URLSearchParams({ service: 'berth', scope: 'repository:team/app:pull' }).toString()}`, { auth: basicAuth(viewer) });
+    assert.equal(withoutOffline.json<TokenAnswer>().refresh_token, undefined, 'no refresh token without offline_token=true');
+    const anonymous = await http.request('GET', `/v2/token?${query.toString()}`);
+    assertStatus(anonymous, 200, 'an anonymous GET with offline_token=true');
+    assert.equal(anonymous.json<TokenAnswer>().refresh_token, undefined, 'nobody gets no refresh token');
+  });
+});
