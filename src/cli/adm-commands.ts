@@ -36,8 +36,22 @@ async function putUser(api: BerthApi, name: string, spec: { password?: string; d
   return await api.json('PUT', apiPath('users', name), userSchema, { body: { apiVersion: 'berth.dev/v1', kind: 'User', metadata: { name }, spec } });
 }
 
-const signingKeyListSchema = z.object({ items: z.array(z.object({ metadata: z.object({ name: z.string() }) })) });
+const signingKeySchema = z.looseObject({
+  metadata: z.looseObject({ name: z.string(), creationTimestamp: z.string().optional() }),
+  spec: z.looseObject({ algorithm: z.string().optional() }).optional(),
+  status: z.looseObject({ signing: z.boolean().optional() }).optional(),
+});
+type SigningKey = z.infer<typeof signingKeySchema>;
+const signingKeyListSchema = z.object({ items: z.array(signingKeySchema) });
 const signingKeyRotationSchema = z.object({ status: z.object({ signingKey: z.string() }) });
+const signingKeyRetirementSchema = z.object({ status: z.looseObject({ signingKey: z.string().optional() }) });
+
+export const SIGNING_KEY_COLUMNS: readonly Column<SigningKey>[] = [
+  { header: 'kid', value: (k) => k.metadata.name },
+  { header: 'signing', value: (k) => (k.status?.signing === true ? 'yes' : 'no') },
+  { header: 'algorithm', value: (k) => k.spec?.algorithm ?? '', wide: true },
+  { header: 'age', value: (k) => formatAge(k.metadata.creationTimestamp) },
+];
 
 export function registerAdmCommands(program: Command): void {
   const adm = program.command('adm').description('administer the registry (needs cluster-admin)');
@@ -146,10 +160,11 @@ export function registerAdmCommands(program: Command): void {
   signingKeys
     .command('list')
     .description('list the keys that verify registry tokens (the newest signs)')
-    .action(async () => {
+    .addOption(outputOption())
+    .action(async (flags: { output?: OutputFormat }) => {
       await withSession(async ({ api }) => {
         const list = await api.json('GET', apiPath('signingkeys'), signingKeyListSchema);
-        for (const key of list.items) print(key.metadata.name);
+        print(formatList(flags.output, 'SigningKeyList', SIGNING_KEY_COLUMNS, list.items));
       });
     });
   signingKeys
@@ -159,6 +174,18 @@ export function registerAdmCommands(program: Command): void {
       await withSession(async ({ api }) => {
         const rotation = await api.json('POST', apiPath('signingkeys', 'rotate'), signingKeyRotationSchema, { body: {} });
         print(`signing key ${rotation.status.signingKey} now signs registry tokens`);
+      });
+    });
+  signingKeys
+    .command('retire')
+    .description('retire a key at once: it leaves the JWKS and tokens it signed are refused from now on (the only active key cannot be retired)')
+    .argument('<kid>', 'the key id (see `berth adm signing-keys list`)')
+    .action(async (kid: string) => {
+      if (!/^[A-Za-z0-9_-]{1,100}$/.test(kid)) throw new CliError('usage', `invalid key id "${kid.slice(0, 100)}": key ids are base64url text`);
+      await withSession(async ({ api }) => {
+        const retirement = await api.json('POST', apiPath('signingkeys', kid, 'retire'), signingKeyRetirementSchema, { body: {} });
+        const signing = retirement.status.signingKey;
+        print(`signing key ${kid} retired: tokens it signed are refused from now on${signing === undefined ? '' : `; ${signing} signs`}`);
       });
     });
 

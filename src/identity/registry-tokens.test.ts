@@ -200,13 +200,23 @@ describe('RegistryTokens', () => {
     assert.deepEqual((await restarted.jwks()).keys.map((k) => k.kid).slice(0, 2), [newKid, oldKid]);
     assert.ok(await issuer.verify(before.token), 'old tokens still verify after rotation');
 
-    assert.equal(await restarted.retire(String(oldKid)), true);
+    assert.equal(await restarted.retire(String(oldKid)), 'retired');
+    assert.equal(await restarted.retire(String(oldKid)), 'unknown', 'a retired key is not retired again');
+    assert.equal(await restarted.retire('no-such-kid'), 'unknown');
     await assert.rejects(issuer.verify(before.token), code('INVALID_TOKEN'), 'refused although it was cached');
     assert.ok(await issuer.verify(after.token));
     assert.ok(!(await restarted.jwks()).keys.some((k) => k.kid === oldKid));
 
     // Another node (its own instance, reloads on an unknown kid) verifies the new key's tokens.
     assert.ok(await tokens(keys()).verify(after.token));
+
+    // The only active key is never retired: tokens could no longer be signed.
+    const left = (await restarted.list()).map((k) => k.kid);
+    for (const kid of left.slice(1)) assert.equal(await restarted.retire(kid), 'retired');
+    assert.deepEqual((await restarted.list()).map((k) => k.kid), [newKid]);
+    assert.equal(await restarted.retire(newKid), 'only-key');
+    assert.ok(await issuer.verify(after.token), 'the refused retirement changed nothing');
+    assert.deepEqual((await restarted.jwks()).keys.map((k) => k.kid), [newKid]);
   });
 
   it('cannot sign with the wrong master key, and says so with a typed error', async () => {

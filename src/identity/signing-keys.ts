@@ -110,11 +110,32 @@ export class SigningKeys {
     return kid;
   }
 
-  /** Retires a key: tokens it signed stop verifying here at once, on other nodes within the reload interval. */
-  async retire(kid: string): Promise<boolean> {
+  /**
+   * Retires a key at once: it leaves the JWKS, and tokens it signed are
+   * refused from now on, here at once and on other nodes within the reload
+   * interval, even those not expired yet (their clients get a 401 and fetch
+   * a new token, signed by the newest remaining key). Retiring is what a
+   * suspected leak calls for; to retire a key without a single refusal,
+   * rotate first and retire the old key one token lifetime later.
+   *
+   * The only active key is never retired ('only-key'), so tokens can always
+   * be signed. (Two nodes retiring the last two keys at the same moment can
+   * still leave none; the next token then generates a new key.)
+   *
+   * @returns 'retired', 'unknown' when no active key has this kid, or 'only-key'.
+   */
+  async retire(kid: string): Promise<'retired' | 'unknown' | 'only-key'> {
+    const active = (await this.#reload()).keys;
+    if (!active.some((k) => k.record.kid === kid)) return 'unknown';
+    if (active.length === 1) return 'only-key';
     const retired = await this.#store.retireKey(kid, this.#clock());
     await this.#reload();
-    return retired;
+    return retired ? 'retired' : 'unknown';
+  }
+
+  /** The active keys, newest (the signing one) first, without their private halves. */
+  async list(): Promise<Array<{ kid: string; algorithm: string; createdAt: number; publicJwk: PublicJwk }>> {
+    return (await this.#current()).keys.map((k) => ({ kid: k.record.kid, algorithm: k.record.algorithm, createdAt: k.record.createdAt, publicJwk: k.publicJwk }));
   }
 
   /** The active public keys as a JWK Set (RFC 7517), newest first. */

@@ -142,14 +142,51 @@ describe('berth CLI against a real server', { concurrency: false, timeout: 600_0
   // Failed logins from this address are rate-limited (10 in 5 minutes, and the server counts a bad
   // access token twice): the suite keeps its deliberate failures few so that later steps are not refused.
   test('adm signing-keys rotate makes a new key sign, and the JWKS keeps the old one for verification', async () => {
-    const before = (await ok(['adm', 'signing-keys', 'list'])).trim().split('\n').filter((l) => l !== '');
+    type KeyList = { kind: string; items: Array<{ metadata: { name: string }; status: { signing: boolean } }> };
+    const before = (await json<KeyList>(['adm', 'signing-keys', 'list'])).items.map((k) => k.metadata.name);
+    // Empty until the first registry token (the CLI logged in through OAuth); then one key.
     const rotated = await ok(['adm', 'signing-keys', 'rotate']);
     const kid = /signing key (\S+) now signs/.exec(rotated)?.[1];
     assert.ok(kid, rotated);
-    const after = (await ok(['adm', 'signing-keys', 'list'])).trim().split('\n');
-    assert.equal(after.length, before.length + 1);
-    assert.ok(after.includes(kid));
-    for (const old of before) assert.ok(after.includes(old), 'older keys still verify');
+    const after = await json<KeyList>(['adm', 'signing-keys', 'list']);
+    assert.equal(after.kind, 'SigningKeyList');
+    assert.deepEqual(after.items.map((k) => k.metadata.name), [kid, ...before], 'newest first, older keys still verify');
+    assert.deepEqual(after.items.map((k) => k.status.signing), [true, ...before.map(() => false)]);
+    const table = (await ok(['adm', 'signing-keys', 'list'])).split('\n');
+    assert.match(table[0] ?? '', /^KID\s+SIGNING\s+AGE$/);
+    assert.match(table[1] ?? '', new RegExp(`^${kid}\\s+yes\\s+\\d+s$`));
+    assert.match(await ok(['adm', 'signing-keys', 'list', '-o', 'wide']), /ES256/);
+  });
+
+  test('adm signing-keys retire drops a key from the JWKS and refuses its tokens at once; the only key stays', async () => {
+    type KeyList = { items: Array<{ metadata: { name: string } }> };
+    const adminBasic = { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` };
+    const jwks = async (): Promise<string[]> => (JSON.parse((await http('GET', '/v2/token/jwks', {})).body) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    const issued = await http('GET', '/v2/token?service=berth&scope=registry:catalog:*', adminBasic);
+    assert.equal(issued.status, 200, issued.body);
+    const signing = (await json<KeyList>(['adm', 'signing-keys', 'list'])).items[0]?.metadata.name ?? '';
+    assert.notEqual(signing, '', 'a key signs once a token was issued');
+    const oldToken = (JSON.parse(issued.body) as { token: string }).token;
+    const withOld = async (): Promise<number> => (await http('GET', '/v2/_catalog', { authorization: `Bearer ${oldToken}` })).status;
+    assert.equal(await withOld(), 200, 'the token works before anything changes');
+    await ok(['adm', 'signing-keys', 'rotate']);
+    assert.equal(await withOld(), 200, 'rotation alone leaves issued tokens valid');
+
+    const retired = await ok(['adm', 'signing-keys', 'retire', signing]);
+    assert.match(retired, new RegExp(`signing key ${signing} retired`));
+    assert.equal((await jwks()).includes(signing), false, 'the retired key left the JWKS');
+    assert.equal((await json<KeyList>(['adm', 'signing-keys', 'list'])).items.some((k) => k.metadata.name === signing), false);
+    assert.equal(await withOld(), 401, 'a token of the retired key is refused at once, although it has not expired');
+    const fresh = await http('GET', '/v2/token?service=berth&scope=registry:catalog:*', adminBasic);
+    assert.equal((await http('GET', '/v2/_catalog', { authorization: `Bearer ${(JSON.parse(fresh.body) as { token: string }).token}` })).status, 200, 'new tokens work');
+
+    assertOneLineError(await berth(['adm', 'signing-keys', 'retire', signing]), /no active signing key/);
+    const remaining = (await json<KeyList>(['adm', 'signing-keys', 'list'])).items.map((k) => k.metadata.name);
+    for (const kid of remaining.slice(1)) await ok(['adm', 'signing-keys', 'retire', kid]);
+    const last = remaining[0] ?? '';
+    assertOneLineError(await berth(['adm', 'signing-keys', 'retire', last]), /only active key: rotate first/);
+    assert.deepEqual(await jwks(), [last]);
+    assertOneLineError(await berth(['adm', 'signing-keys', 'retire', 'not a kid']), /invalid key id/);
   });
 
   test('disable and enable a user', async () => {
