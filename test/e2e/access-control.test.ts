@@ -907,3 +907,66 @@ describe('the OAuth2 flows of /v2/token that docker and podman use for refresh t
     assert.equal(anonymous.json<TokenAnswer>().refresh_token, undefined, 'nobody gets no refresh token');
   });
 });
+
+describe('deleting a project removes its repositories and image streams', { concurrency: false, timeout: 120_000 }, () => {
+  let server: BerthServer;
+  let http: HttpClient;
+  let root: RegistryClient;
+  let adminAuth: Auth;
+
+  before(async () => {
+    server = await startBerth({ insecureHttp: true });
+    assert.ok(server.credentials);
+    adminAuth = basicAuth(server.credentials);
+    http = new HttpClient(server.url);
+    root = new RegistryClient(server.url, undefined, { credentials: server.credentials });
+  });
+
+  after(async () => {
+    await root?.close();
+    await http?.close();
+    await server?.stop();
+  });
+
+  test('push, delete the project: the pull is NAME_UNKNOWN, and the stream is gone, also from a new project of the same name', async () => {
+    const image = smallImage('doomed');
+    await new AccessAdmin(http, adminAuth).createProject('doomed');
+    await pushImage(root, 'doomed/app', '1', image);
+    await pushImage(root, 'doomed/nested/tool', 'v2', smallImage('doomed-nested'));
+    assertStatus(await root.getManifest('doomed/app', '1', image.mediaType), 200, 'the pull before the delete');
+    assertStatus(await http.api('GET', '/namespaces/doomed/imagestreams/app', adminAuth), 200, 'the stream the push created');
+    const streams = await http.api('GET', '/namespaces/doomed/imagestreams', adminAuth);
+    assertStatus(streams, 200, 'the streams of doomed');
+    assert.deepEqual(streams.json<{ items: Array<{ metadata: { name: string } }> }>().items.map((i) => i.metadata.name).sort(), ['app', 'nested/tool']);
+
+    assertStatus(await http.api('DELETE', '/projects/doomed', adminAuth), 200, 'DELETE /projects/doomed');
+
+    // A manifest GET answers MANIFEST_UNKNOWN for any reference it cannot find (the registry does not
+    // tell unknown repositories apart there); the tag list says whether the repository itself is known.
+    for (const [repository, reference] of [['doomed/app', '1'], ['doomed/nested/tool', 'v2']] as const) {
+      const pulled = await root.getManifest(repository, reference, image.mediaType);
+      assertStatus(pulled, 404, `the pull of ${repository}:${reference} after the delete`);
+      assert.ok(pulled.errorCodes().some((c) => c === 'NAME_UNKNOWN' || c === 'MANIFEST_UNKNOWN'), describeResponse(pulled));
+      const tags = await root.request('GET', `/v2/${repository}/tags/list`);
+      assertStatus(tags, 404, `the tags of ${repository} after the delete`);
+      assert.ok(tags.errorCodes().includes('NAME_UNKNOWN'), describeResponse(tags));
+    }
+    const blob = await root.headBlob('doomed/app', digestOf(image.config));
+    assertStatus(blob, 404, 'the config blob through the deleted repository');
+    const catalog = await root.request('GET', '/v2/_catalog');
+    assert.deepEqual(catalog.json<{ repositories: string[] }>().repositories.filter((r) => r.startsWith('doomed/')), [], 'no doomed/ repository in the catalog');
+    assertStatus(await http.api('GET', '/namespaces/doomed/imagestreams/app', adminAuth), 404, 'the stream after the delete');
+    assertStatus(await http.api('GET', '/projects/doomed', adminAuth), 404, 'the project after the delete');
+
+    // A new project of the same name starts empty: nothing of the old one was only hidden.
+    await new AccessAdmin(http, adminAuth).createProject('doomed');
+    const empty = await http.api('GET', '/namespaces/doomed/imagestreams', adminAuth);
+    assertStatus(empty, 200, 'the streams of the new doomed');
+    assert.deepEqual(empty.json<{ items: unknown[] }>().items, []);
+    assertStatus(await http.api('GET', '/namespaces/doomed/imagestreams/app', adminAuth), 404, 'no stream app in the new doomed');
+    assertStatus(await root.getManifest('doomed/app', '1', image.mediaType), 404, 'the old image is not pullable from the new doomed');
+    assertStatus(await root.getManifest('doomed/app', image.digest, image.mediaType), 404, 'nor by digest');
+    const tags = await root.request('GET', '/v2/doomed/app/tags/list');
+    assert.ok(tags.status === 404 && tags.errorCodes().includes('NAME_UNKNOWN'), `the tags of doomed/app in the new doomed: ${describeResponse(tags)}`);
+  });
+});
