@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { ConfigStore, withServer } from './client-config.ts';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'berth.js');
@@ -97,6 +98,30 @@ describe('usage errors', { concurrency: true }, () => {
     const result = await berth(['policy', '--help']);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /add-role-to-user/);
+  });
+});
+
+describe('-n/--namespace on every command', () => {
+  test('every runnable command accepts -n (ignored where it is not about one project, as oc does)', async () => {
+    const { buildProgram } = await import('./main.ts');
+    const missing: string[] = [];
+    const walk = (command: Command, path: string[]): void => {
+      for (const sub of command.commands) {
+        const here = [...path, sub.name()];
+        if (sub.commands.length > 0) walk(sub, here);
+        else if (!sub.options.some((o) => o.short === '-n' && o.long === '--namespace')) missing.push(here.join(' '));
+      }
+    };
+    walk(buildProgram(), []);
+    assert.deepEqual(missing, []);
+  });
+
+  test('commands that ignore -n still run: the error is the state, not an unknown option', { concurrency: true }, async () => {
+    for (const args of [['whoami', '-n', 'p'], ['adm', 'users', 'list', '--namespace', 'p'], ['adm', 'signing-keys', 'list', '-n', 'p', '-o', 'json'], ['projects', '-n', 'p']]) {
+      const result = await berth(args);
+      assert.doesNotMatch(result.stderr, /unknown option/, args.join(' '));
+      assertOneLineError(result, /no server selected|not logged in/);
+    }
   });
 });
 

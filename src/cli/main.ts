@@ -11,14 +11,15 @@ import { registerProjectCommands } from './project-commands.ts';
 import { registerSecretCommands } from './secret-commands.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerServiceAccountCommands } from './serviceaccount-commands.ts';
+import { acceptNamespaceEverywhere } from './session.ts';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
-/** The `berth` command. Errors end in one line on stderr and a non-zero exit. */
-export async function main(argv: readonly string[]): Promise<void> {
+/** The `berth` command tree, every subcommand registered (no side effects: parse it to run). */
+export function buildProgram(): Command {
   const program = new Command('berth')
     .description('Berth container image registry')
     .version(`berth ${packageVersion()} (Node.js ${process.version})`, '-v, --version')
@@ -36,6 +37,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerImageStreamCommands(program);
   registerSecretCommands(program);
   registerApplyCommands(program);
+  acceptNamespaceEverywhere(program);
+  return program;
+}
+
+/** The `berth` command. Errors end in one line on stderr and a non-zero exit. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

@@ -56,6 +56,22 @@ export function namespaceOption(): Option {
 }
 
 /**
+ * Gives every runnable command that has no `-n` of its own one that is
+ * accepted and ignored, as `oc` does: scripts pass `-n P` to everything,
+ * and commands that are not about one project (`whoami`, `adm users list`,
+ * `projects`) must not fail on it. Call once, after every command is
+ * registered.
+ */
+export function acceptNamespaceEverywhere(program: Command): void {
+  for (const command of program.commands) {
+    acceptNamespaceEverywhere(command);
+    if (command.commands.length > 0) continue;
+    if (command.options.some((o) => o.short === '-n' || o.long === '--namespace')) continue;
+    command.addOption(new Option('-n, --namespace <project>', 'accepted for uniformity; this command is not about one project').hideHelp());
+  }
+}
+
+/**
  * The group command `name` under `parent` (`get`, `create`, `delete`, …),
  * created on first use, so that commands from several files can share one
  * `berth get` without knowing about each other.

@@ -111,6 +111,7 @@ describe('berth CLI against a real server', { concurrency: false, timeout: 600_0
     const out = await ok(['login', server.url, '--certificate-authority', server.caPath ?? '', '-u', 'admin', '-p', '-'], `${ADMIN_PASSWORD}\n`);
     assert.match(out, new RegExp(`Logged into "${server.url}" as "admin"`));
     assert.equal((await ok(['whoami'])).trim(), 'admin');
+    assert.equal((await ok(['whoami', '-n', 'any-project'])).trim(), 'admin', '-n is accepted (and ignored) by every command');
     const token = (await ok(['whoami', '-t'])).trim();
     assert.match(token, /^berth_at_/);
     // The config holds the tokens: 0600 in a 0700 dir, with the CA path remembered.
