@@ -106,7 +106,8 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   const imageStreams = new ImageStreamService({ metadata, manifests: registry.manifests, pullSpecHost, clock: systemClock });
   const pullSecrets = new PullSecretService({ metadata, secretBox: box, clock: systemClock });
   const importIntervalMs = config.imports.intervalMinutes * 60_000;
-  const importer = new ImageStreamImporter({ metadata, secrets: pullSecrets, clock: systemClock, scheduleIntervalMs: importIntervalMs });
+  // A stream created or changed through the API is imported by this process's scheduler at once, not at its next poll.
+  const importer = new ImageStreamImporter({ metadata, secrets: pullSecrets, clock: systemClock, scheduleIntervalMs: importIntervalMs, onImportRequested: () => scheduler.wake() });
   const scheduler = new ImportScheduler({ metadata, importer, intervalMs: importIntervalMs, clock: systemClock, logger });
 
 

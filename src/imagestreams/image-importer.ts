@@ -78,6 +78,8 @@ export interface ImageStreamImporterOptions {
    * entries of the index. Default 8.
    */
   readonly maxIndexChildren?: number | undefined;
+  /** Called after requestImport made a stream due: the composition root wakes this process's ImportScheduler. */
+  readonly onImportRequested?: (() => void) | undefined;
 }
 
 /** The outcome of a scheduled import, for the scheduler's finishImport. */
@@ -87,12 +89,22 @@ export interface ScheduledImportOutcome {
   readonly conditions: readonly ImageStreamCondition[];
   /** False when the stream no longer has anything scheduled: the scheduler then clears its next import. */
   readonly scheduled: boolean;
+  /**
+   * The spec generation this import covered, for finishImport: when the
+   * stream's generation has moved on (its spec changed meanwhile), the stream
+   * stays due instead of taking the next interval.
+   */
+  readonly importedGeneration: number;
 }
 
 /** What the import scheduler needs of an importer. */
 export interface ScheduledImporter {
   /**
-   * Re-imports what a stream's spec schedules (its spec tags with
+   * A stream whose spec was never imported, or changed since its last
+   * complete import (`importedGeneration` behind `generation`): imports
+   * everything the spec names, once (every tag of `dockerImageRepository`,
+   * every DockerImage spec tag), as OpenShift does for a new or changed
+   * stream. Otherwise re-imports what the spec schedules (its spec tags with
    * `importPolicy.scheduled`, and every tag of `dockerImageRepository` when a
    * scheduled tag comes from it). Does not touch the lease or the schedule.
    */
@@ -102,6 +114,16 @@ export interface ScheduledImporter {
 /** True when the spec asks for scheduled re-import: some DockerImage spec tag has `importPolicy.scheduled`. */
 export function isScheduledSpec(spec: ImageStreamSpec): boolean {
   return (spec.tags ?? []).some((t) => t.from?.kind === 'DockerImage' && t.importPolicy?.scheduled === true);
+}
+
+/** True when the spec names something remote to import: `dockerImageRepository` or a DockerImage spec tag. */
+export function tracksRemote(spec: ImageStreamSpec): boolean {
+  return (spec.dockerImageRepository !== undefined && spec.dockerImageRepository !== '') || (spec.tags ?? []).some((t) => t.from?.kind === 'DockerImage');
+}
+
+/** True when the stream's spec has remote sources that no complete import has covered yet. */
+export function needsFullImport(stream: ImageStreamRecord): boolean {
+  return tracksRemote(stream.spec) && stream.importedGeneration !== stream.generation;
 }
 
 interface Target {
@@ -217,6 +239,7 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
   readonly #scheduleIntervalMs: number;
   readonly #concurrency: number;
   readonly #maxIndexChildren: number;
+  readonly #onImportRequested: (() => void) | undefined;
 
   constructor(options: ImageStreamImporterOptions) {
     this.#metadata = options.metadata;
@@ -227,6 +250,13 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
     this.#scheduleIntervalMs = options.scheduleIntervalMs ?? DEFAULT_IMPORT_INTERVAL_MS;
     this.#concurrency = options.concurrency ?? 4;
     this.#maxIndexChildren = options.maxIndexChildren ?? 8;
+    this.#onImportRequested = options.onImportRequested;
+  }
+
+  async requestImport(project: string, stream: string): Promise<boolean> {
+    if (!(await this.#metadata.imageStreams.scheduleImport(project, stream, this.#clock()))) return false;
+    this.#onImportRequested?.();
+    return true;
   }
 
   /**
@@ -250,26 +280,31 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
       throw new ImageStreamError('STREAM_NOT_FOUND', `image stream ${project}/${stream} does not exist: use --confirm to create it`);
     }
     const plan = this.#planManual(project, stream, existing, request);
-    const { result } = await this.#run(project, stream, plan, request, 'manual', onProgress);
+    // Without `from` the plan is the whole spec: it covers the spec it was read from.
+    const basis = { generation: existing?.generation, full: request.from === undefined };
+    const { result } = await this.#run(project, stream, plan, request, 'manual', basis, onProgress);
     return result;
   }
 
   async importScheduled(stream: ImageStreamRecord): Promise<ScheduledImportOutcome> {
-    const plan = this.#planScheduled(stream);
-    if (plan.sources.length === 0 && plan.failures.length === 0) {
-      return {
-        result: { project: stream.project, stream: stream.name, tagsFound: 0, imported: [], failed: [] },
-        conditions: stream.conditions,
-        scheduled: false,
-      };
+    const full = needsFullImport(stream);
+    const plan = full ? this.#planFromSpec(stream.spec, false, {}) : this.#planScheduled(stream);
+    const empty = (): ScheduledImportOutcome => ({
+      result: { project: stream.project, stream: stream.name, tagsFound: 0, imported: [], failed: [] },
+      conditions: stream.conditions,
+      scheduled: false,
+      importedGeneration: stream.generation,
+    });
+    if (plan === undefined || (plan.sources.length === 0 && plan.failures.length === 0)) {
+      // Nothing remote to import: this generation is covered as it stands.
+      if (stream.importedGeneration !== stream.generation) await this.#metadata.imageImports.setImportedGeneration(stream.project, stream.name, stream.generation);
+      return empty();
     }
     try {
-      return await this.#run(stream.project, stream.name, plan, {}, 'scheduled', undefined);
+      return await this.#run(stream.project, stream.name, plan, {}, 'scheduled', { generation: stream.generation, full }, undefined);
     } catch (error) {
       // Deleted while its import ran: nothing left to schedule.
-      if (error instanceof ImageStreamError && error.code === 'STREAM_NOT_FOUND') {
-        return { result: { project: stream.project, stream: stream.name, tagsFound: 0, imported: [], failed: [] }, conditions: [], scheduled: false };
-      }
+      if (error instanceof ImageStreamError && error.code === 'STREAM_NOT_FOUND') return { ...empty(), conditions: [] };
       throw error;
     }
   }
@@ -373,12 +408,22 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
     return { sources, dockerImageRepository: undefined, failures };
   }
 
+  /**
+   * Fetches what `plan` names, then records it in one transaction.
+   * `basis`: the generation of the spec the plan was made from (undefined
+   * for a stream this import creates), and whether the plan is the whole
+   * spec. The import covers the stream's spec (importedGeneration) when the
+   * spec did not change meanwhile and either the plan was the whole spec, or
+   * the stream this import creates is, or the spec was already covered
+   * before (then all this import added to the spec is what it imported).
+   */
   async #run(
     project: string,
     name: string,
     plan: Plan,
     request: ImportRequest,
     mode: 'manual' | 'scheduled',
+    basis: { readonly generation: number | undefined; readonly full: boolean },
     onProgress: ((progress: ImportProgress) => void) | undefined,
   ): Promise<ScheduledImportOutcome> {
     const now = this.#clock();
@@ -393,7 +438,7 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
     const imported: ImportedTag[] = [];
     const written = await this.#metadata.withTransaction(async (tx) => {
       // A new stream (--confirm) is created with its spec, so that its generation starts at 1; undefined when it exists.
-      if (mode === 'manual') await tx.imageStreams.createStream(project, name, now, this.#nextSpec({}, plan, fetched, request), {});
+      const created = mode === 'manual' && (await tx.imageStreams.createStream(project, name, now, this.#nextSpec({}, plan, fetched, request), {})) !== undefined;
       const locked = await tx.imageImports.lockStream(project, name);
       if (locked === undefined) throw new ImageStreamError('STREAM_NOT_FOUND', `image stream ${project}/${name} was deleted during the import`);
       const stored = new Set<string>();
@@ -421,15 +466,20 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
       const spec = this.#nextSpec(locked.spec, plan, fetched, request);
       const annotations = { ...locked.annotations, [DOCKER_REPOSITORY_CHECK_ANNOTATION]: new Date(now).toISOString() };
       // No resourceVersion precondition: the row lock already orders us after any other writer, and the spec was merged onto what it committed.
-      await tx.imageStreams.putSpec(project, name, { spec, annotations }, undefined);
+      const updated = await tx.imageStreams.putSpec(project, name, { spec, annotations }, undefined);
       const conditions = nextConditions(locked.conditions, outcomes, streamFailures, now);
       await tx.imageImports.setConditions(project, name, conditions);
+      const sameSpec = created || locked.generation === basis.generation;
+      const coveredBefore = locked.importedGeneration === locked.generation || !tracksRemote(locked.spec);
+      const covered = sameSpec && (basis.full || created || coveredBefore);
+      if (covered) await tx.imageImports.setImportedGeneration(project, name, updated.generation);
       const scheduled = isScheduledSpec(spec);
       if (mode === 'manual' && (scheduled || locked.nextImportAt !== null)) {
-        // Just checked: the next scheduled check is one interval from now.
-        await tx.imageStreams.scheduleImport(project, name, scheduled ? now + this.#scheduleIntervalMs : null);
+        // Just checked: the next scheduled check is one interval from now. Unless
+        // the spec still has sources no import has covered: then it stays due.
+        if (covered || locked.nextImportAt === null) await tx.imageStreams.scheduleImport(project, name, scheduled ? now + this.#scheduleIntervalMs : null);
       }
-      return { conditions, scheduled };
+      return { conditions, scheduled, importedGeneration: covered ? updated.generation : (basis.generation ?? updated.generation) };
     });
 
     const failed: FailedTag[] = [
@@ -440,6 +490,7 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
       result: { project, stream: name, tagsFound: outcomes.length, imported, failed },
       conditions: written.conditions,
       scheduled: written.scheduled,
+      importedGeneration: written.importedGeneration,
     };
   }
 

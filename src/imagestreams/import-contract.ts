@@ -42,6 +42,13 @@ export type ImportProgress = { readonly phase: 'tags'; readonly found: number } 
 /** Imports image metadata from external registries into image streams (blobs stay remote). */
 export interface ImageImporter {
   importStream(project: string, stream: string, request: ImportRequest, actor: Principal, onProgress?: (progress: ImportProgress) => void): Promise<ImportResult>;
+  /**
+   * Makes the stream due for import at once and has the scheduled importer
+   * run it in the background soon: what creating a stream (or changing its
+   * spec) through the API does, since that answer must not wait on a remote.
+   * False when there is no such stream.
+   */
+  requestImport(project: string, stream: string): Promise<boolean>;
 }
 
 /** A pull secret as the API shows it: never its credentials. */

@@ -59,6 +59,8 @@ export class ImportScheduler {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
+  /** wake() was called during a poll: poll again as soon as it ends. */
+  #wakeAgain = false;
 
   constructor(options: ImportSchedulerOptions) {
     this.#metadata = options.metadata;
@@ -76,6 +78,21 @@ export class ImportScheduler {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /**
+   * Polls soon rather than at the next tick: a stream was just made due on
+   * this process (created or changed through the API). A poll in progress is
+   * followed by another at once. Other processes find it on their own polls.
+   */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#wakeAgain = true;
+      return;
+    }
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#schedule(0);
   }
 
@@ -99,9 +116,11 @@ export class ImportScheduler {
       for (const stream of claimed) {
         let next: number | null = this.#clock() + this.#intervalMs;
         let conditions = stream.conditions;
+        let importedGeneration: number | undefined;
         try {
           const outcome = await this.#importer.importScheduled(stream);
           conditions = outcome.conditions;
+          importedGeneration = outcome.importedGeneration;
           if (!outcome.scheduled) next = null;
           count += 1;
           this.#logger?.info(
@@ -119,7 +138,8 @@ export class ImportScheduler {
           this.#logger?.error({ project: stream.project, stream: stream.name, err: error }, 'scheduled import failed');
         }
         // False when our lease expired and another process took the stream: its finish is the one that counts.
-        await this.#metadata.imageStreams.finishImport(stream.project, stream.name, this.owner, next, conditions);
+        // A spec change since the import began keeps the stream due (finishImport compares generations).
+        await this.#metadata.imageStreams.finishImport(stream.project, stream.name, this.owner, next, conditions, importedGeneration);
         if (this.#stopped) return count;
       }
       if (claimed.length < this.#batchSize || this.#stopped) return count;
@@ -129,12 +149,13 @@ export class ImportScheduler {
   #schedule(delayMs: number): void {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      this.#wakeAgain = false;
       this.#running = this.pollOnce()
         .then(() => undefined)
         .catch((error: unknown) => this.#logger?.error({ err: error }, 'scheduled import poll failed'))
         .finally(() => {
           this.#running = undefined;
-          if (!this.#stopped) this.#schedule(this.#pollMs);
+          if (!this.#stopped) this.#schedule(this.#wakeAgain ? 0 : this.#pollMs);
         });
     }, delayMs);
     // A poll timer alone must not keep the process alive.

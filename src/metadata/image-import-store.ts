@@ -38,4 +38,14 @@ export class KyselyImageImportStatusStore implements ImageImportStatusStore {
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
+
+  async setImportedGeneration(project: string, name: string, generation: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('image_streams')
+      .set({ import_generation: generation })
+      .where('project', '=', project)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
 }

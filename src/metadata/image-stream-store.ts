@@ -72,6 +72,7 @@ const STREAM_COLUMNS = [
   'next_import_at',
   'import_lease_owner',
   'import_lease_until',
+  'import_generation',
 ] as const;
 
 const ITEM_COLUMNS = [
@@ -101,6 +102,7 @@ function toStream(row: Selectable<ImageStreamsTable>): ImageStreamRecord {
     nextImportAt: row.next_import_at,
     importLeaseOwner: row.import_lease_owner,
     importLeaseUntil: row.import_lease_until,
+    importedGeneration: row.import_generation,
   };
 }
 
@@ -187,6 +189,7 @@ export class KyselyImageStreamStore implements ImageStreamStore {
         next_import_at: null,
         import_lease_owner: null,
         import_lease_until: null,
+        import_generation: null,
       })
       .onConflict((oc) => oc.columns(['project', 'name']).doNothing())
       .executeTakeFirst();
@@ -474,13 +477,20 @@ export class KyselyImageStreamStore implements ImageStreamStore {
     owner: string,
     nextImportAt: number | null,
     conditions: readonly ImageStreamCondition[],
+    importedGeneration?: number,
   ): Promise<boolean> {
+    // Decided on the row being updated: a spec change that committed after
+    // the import (and made the stream due) is never overwritten by this finish.
+    const next =
+      importedGeneration === undefined
+        ? nextImportAt
+        : sql<number | null>`case when generation = ${importedGeneration} then ${nextImportAt} else next_import_at end`;
     const result = await this.#db
       .updateTable('image_streams')
       .set((eb) => ({
         import_lease_owner: null,
         import_lease_until: null,
-        next_import_at: nextImportAt,
+        next_import_at: next,
         status_conditions: JSON.stringify(conditions),
         resource_version: eb('resource_version', '+', 1),
       }))

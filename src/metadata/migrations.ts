@@ -464,6 +464,24 @@ function pullSecrets(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * The spec generation each stream's last complete import covered
+ * (`import_generation`, null until one ran): a stream whose generation is
+ * ahead of it (created, or its spec changed) gets a full import from its spec
+ * at the next scheduled run; afterwards only scheduled tags are re-checked.
+ */
+function imageStreamImportGeneration(dialect: SqlDialect): Migration {
+  const t = typesFor(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('image_streams').addColumn('import_generation', t.int64).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('image_streams').dropColumn('import_generation').execute();
+    },
+  };
+}
+
 /** The migrations in order, for one dialect (only column types and storage options differ). */
 export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -471,6 +489,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0002_access': access(dialect),
     '0003_imagestreams': imageStreams(dialect),
     '0004_pull_secrets': pullSecrets(dialect),
+    '0005_imagestream_import_generation': imageStreamImportGeneration(dialect),
   };
 }
 

@@ -175,6 +175,8 @@ export interface ImageStreamsTable {
   next_import_at: number | null;
   import_lease_owner: string | null;
   import_lease_until: number | null;
+  /** The generation whose spec the last complete import covered (migration 0005). */
+  import_generation: number | null;
 }
 
 /** Authoritative: every place a tag ever pointed, kept after the tag is deleted. */

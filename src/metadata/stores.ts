@@ -537,6 +537,12 @@ export interface ImageStreamRecord {
   readonly nextImportAt: number | null;
   readonly importLeaseOwner: string | null;
   readonly importLeaseUntil: number | null;
+  /**
+   * The generation whose spec the last complete import covered (every remote
+   * source the spec names); null until one ran. Behind `generation` (a new
+   * stream, a changed spec): the next scheduled run imports the whole spec.
+   */
+  readonly importedGeneration: number | null;
 }
 
 /** How a history item came to be. */
@@ -648,6 +654,11 @@ export interface ImageStreamStore {
    * Ends `owner`'s lease: records the conditions, the next import time and
    * bumps resourceVersion. False (and no change) when `owner` no longer holds
    * the lease (it expired and another process took it).
+   *
+   * With `importedGeneration` (the spec generation the import covered):
+   * when the stream's generation is no longer that one (its spec changed
+   * during or after the import), `nextImportAt` is not applied and the stream
+   * keeps the due time the change gave it, so the new spec is imported too.
    */
   finishImport(
     project: string,
@@ -655,6 +666,7 @@ export interface ImageStreamStore {
     owner: string,
     nextImportAt: number | null,
     conditions: readonly ImageStreamCondition[],
+    importedGeneration?: number,
   ): Promise<boolean>;
 }
 
@@ -674,6 +686,12 @@ export interface ImageImportStatusStore {
   lockStream(project: string, name: string): Promise<ImageStreamRecord | undefined>;
   /** Replaces the stream's status conditions and bumps resourceVersion; false when there is no such stream. Leaves the lease alone. */
   setConditions(project: string, name: string, conditions: readonly ImageStreamCondition[]): Promise<boolean>;
+  /**
+   * Records that an import covered the spec of `generation` (see
+   * ImageStreamRecord.importedGeneration). Does not bump resourceVersion
+   * (bookkeeping, like the schedule). False when there is no such stream.
+   */
+  setImportedGeneration(project: string, name: string, generation: number): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------

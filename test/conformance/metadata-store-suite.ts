@@ -1202,6 +1202,39 @@ export function metadataStoreSuite(
         assert.deepEqual((await m.imageStreams.claimDueImports('node-c', 10_000, 1000, 10)).map((s) => s.name), ['later', 'due-2']);
       });
 
+      it('records the generation an import covered; a spec change after the import keeps the stream due when its lease ends', async () => {
+        const created = await m.imageStreams.createStream('p', 'remote', 1, { dockerImageRepository: 'registry.test/lib/app' }, {});
+        assert.equal(created?.importedGeneration, null, 'never imported');
+        assert.equal(await m.imageImports.setImportedGeneration('p', 'none', 1), false);
+        await m.imageStreams.scheduleImport('p', 'remote', 10);
+        const [claimed] = await m.imageStreams.claimDueImports('node-a', 20, 1000, 1);
+        assert.equal(claimed?.generation, 1);
+        const rv = (await m.imageStreams.getStream('p', 'remote'))?.resourceVersion;
+        assert.equal(await m.imageImports.setImportedGeneration('p', 'remote', 1), true);
+        const covered = await m.imageStreams.getStream('p', 'remote');
+        assert.equal(covered?.importedGeneration, 1);
+        assert.equal(covered?.resourceVersion, rv, 'bookkeeping, not a change clients see');
+        // Unchanged spec: the finish sets the next time as asked.
+        assert.equal(await m.imageStreams.finishImport('p', 'remote', 'node-a', 5000, [], 1), true);
+        assert.equal((await m.imageStreams.getStream('p', 'remote'))?.nextImportAt, 5000);
+
+        // The spec changes (and the stream is made due) while the next import runs: its finish leaves it due.
+        await m.imageStreams.scheduleImport('p', 'remote', 30);
+        await m.imageStreams.claimDueImports('node-a', 40, 1000, 1);
+        const changed = await m.imageStreams.putSpec('p', 'remote', { spec: { dockerImageRepository: 'registry.test/lib/other' }, annotations: {} }, undefined);
+        assert.equal(changed.generation, 2);
+        await m.imageStreams.scheduleImport('p', 'remote', 45);
+        assert.equal(await m.imageStreams.finishImport('p', 'remote', 'node-a', null, [], 1), true);
+        const due = await m.imageStreams.getStream('p', 'remote');
+        assert.equal(due?.nextImportAt, 45, 'still due for the new spec');
+        assert.equal(due?.importLeaseOwner, null);
+        assert.equal(due?.importedGeneration, 1);
+        // Without a generation (the import failed before it knew one) the time is set as asked.
+        await m.imageStreams.claimDueImports('node-a', 50, 1000, 1);
+        assert.equal(await m.imageStreams.finishImport('p', 'remote', 'node-a', 7000, []), true);
+        assert.equal((await m.imageStreams.getStream('p', 'remote'))?.nextImportAt, 7000);
+      });
+
       it('never gives one stream to two concurrent claimers', async () => {
         const names = Array.from({ length: 60 }, (_, i) => `s${i}`);
         await m.withTransaction(async (tx) => {
@@ -1232,7 +1265,7 @@ export function metadataStoreSuite(
           const suffix = ['x', 'X', 'x-y', 'x.y', 'x/y'][i % 5] ?? 'x';
           streamRows.push({
             project: i % 2 === 0 ? 'big' : 'other', name: `stream${i}${suffix}`, uid: `uid-${i}`, created_at: i, generation: 1, resource_version: 1,
-            spec: '{}', annotations: '{}', status_conditions: '[]', next_import_at: null, import_lease_owner: null, import_lease_until: null,
+            spec: '{}', annotations: '{}', status_conditions: '[]', next_import_at: null, import_lease_owner: null, import_lease_until: null, import_generation: null,
           });
         }
         await bulkInsert(m, 'image_streams', streamRows);

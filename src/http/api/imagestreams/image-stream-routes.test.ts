@@ -43,6 +43,10 @@ class RecordingImporter implements ImageImporter {
     });
     return { project, stream, tagsFound: 1, imported: [{ tag: next.tag, digest: next.image.digest, changed: true }], failed: [] };
   }
+  async requestImport(project: string, stream: string): Promise<boolean> {
+    // Stream creation reads the system clock: the plugin gets no clock of its own.
+    return this.#f().metadata.imageStreams.scheduleImport(project, stream, Date.now());
+  }
 }
 
 /** TEST DOUBLE of PullSecrets: in memory, keeps the auth.json text it was given (so a leak would show). */

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { Authorizer, Principal, RegistryVerb } from '../../../authz/authorizer.ts';
 import { ImageStreamError } from '../../../imagestreams/errors.ts';
 import type { ImageStreamService } from '../../../imagestreams/image-stream-service.ts';
+import { tracksRemote } from '../../../imagestreams/image-importer.ts';
 import type { ImageImporter, PullSecrets } from '../../../imagestreams/import-contract.ts';
 import { pullSpec } from '../../../imagestreams/stream-names.ts';
 import { ImageStreamConflictError, ImageStreamNotFoundError, TagItemNotFoundError } from '../../../metadata/image-stream-store.ts';
@@ -187,14 +188,19 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
     }
   };
 
-  /** Spec and annotations of a body; server-owned annotations are the stored ones, whatever the client sent. */
+  /**
+   * Spec and annotations of a body; server-owned annotations are the stored ones, whatever the client sent.
+   * Spec tags are stored in one form (the importer's): `importPolicy` with both fields, `referencePolicy`
+   * only when Local. So a GET's answer (which shows every default) PUT back is the same spec: the
+   * generation does not move and nothing is imported again.
+   */
   const specOf = (body: ImageStreamBody): ImageStreamSpec => {
     const tags: ImageStreamSpecTag[] | undefined = body.spec?.tags?.map((t) => ({
       name: t.name,
       ...(t.annotations === undefined ? {} : { annotations: t.annotations }),
       ...(t.from === undefined ? {} : { from: t.from.namespace === undefined ? { kind: t.from.kind, name: t.from.name } : { kind: t.from.kind, name: t.from.name, namespace: t.from.namespace } }),
-      ...(t.importPolicy === undefined ? {} : { importPolicy: t.importPolicy }),
-      ...(t.referencePolicy === undefined ? {} : { referencePolicy: t.referencePolicy }),
+      importPolicy: { scheduled: t.importPolicy?.scheduled ?? false, insecure: t.importPolicy?.insecure ?? false },
+      ...(t.referencePolicy?.type === 'Local' ? { referencePolicy: { type: 'Local' as const } } : {}),
     }));
     return {
       ...(body.spec?.dockerImageRepository === undefined ? {} : { dockerImageRepository: body.spec.dockerImageRepository }),
@@ -215,8 +221,15 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       throw invalidField('metadata.namespace', `${q(body.metadata.namespace)} does not match the project in the URL (${q(project)})`);
     }
   };
-  /** A stream that tracks something remote gets its first import from the scheduler at once, not at creation (which must not wait on a remote). */
-  const tracksRemote = (spec: ImageStreamSpec): boolean => spec.dockerImageRepository !== undefined || (spec.tags ?? []).some((t) => t.from?.kind === 'DockerImage');
+  /**
+   * A stream that tracks something remote gets its import from the scheduler
+   * at once, not in the answer (which must not wait on a remote); without an
+   * importer it is only marked due, for whichever process runs one.
+   */
+  const requestImport = async (project: string, name: string): Promise<void> => {
+    if (importer !== undefined) await importer.requestImport(project, name);
+    else await metadata.imageStreams.scheduleImport(project, name, clock());
+  };
 
   // --- image streams --------------------------------------------------------
   streams({
@@ -263,7 +276,7 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       const now = clock();
       const created = await metadata.imageStreams.createStream(params.p, name, now, spec, annotationsOf(body, {}));
       if (created === undefined) throw new ApiError('AlreadyExists', `image stream ${q(`${params.p}/${name}`)} already exists`, { kind: 'imagestreams', name });
-      if (tracksRemote(spec)) await metadata.imageStreams.scheduleImport(params.p, name, now);
+      if (tracksRemote(spec)) await requestImport(params.p, name);
       await references.apply(name);
       return { status: 201, body: imageStreamObject(await imageStreams.getStream(params.p, name)) };
     },
@@ -289,7 +302,7 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       const spec = specOf(body);
       const references = await specReferences(deps, principal, params.p, spec);
       const updated = await metadata.imageStreams.putSpec(params.p, params.name, { spec, annotations: annotationsOf(body, stored.annotations) }, expected);
-      if (tracksRemote(spec) && updated.generation !== stored.generation) await metadata.imageStreams.scheduleImport(params.p, params.name, clock());
+      if (tracksRemote(spec) && updated.generation !== stored.generation) await requestImport(params.p, params.name);
       if (updated.generation !== stored.generation) await references.apply(params.name);
       return { body: imageStreamObject(await imageStreams.getStream(params.p, params.name)) };
     },

@@ -1,0 +1,237 @@
+/**
+ * Image streams that track another registry, through the real resource API
+ * plugin with the real importer and import scheduler, against CNCF
+ * Distribution (`docker-registry`) as the external registry: streams created
+ * with `spec.dockerImageRepository` or DockerImage spec tags are imported
+ * once in the background (and again when their spec changes).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { AccessService } from '../../../authz/access-service.ts';
+import { RbacAuthorizer } from '../../../authz/rbac-authorizer.ts';
+import { Authenticator } from '../../../identity/authenticator.ts';
+import { LoginRateLimiter } from '../../../identity/login-rate-limiter.ts';
+import { RegistryTokens } from '../../../identity/registry-tokens.ts';
+import { SecretBox } from '../../../identity/secret-box.ts';
+import { SigningKeys } from '../../../identity/signing-keys.ts';
+import { DOCKER_REPOSITORY_CHECK_ANNOTATION, ImageStreamImporter } from '../../../imagestreams/image-importer.ts';
+import { ImportScheduler } from '../../../imagestreams/import-scheduler.ts';
+import { PullSecretService } from '../../../imagestreams/pull-secrets.ts';
+import { openRegistryFixture, PULL_SPEC_HOST, type RegistryFixture } from '../../../imagestreams/registry-fixture.ts';
+import { RemoteRegistryClient } from '../../../remote/remote-client.ts';
+import { startRemoteRegistry, testImage, testIndex } from '../../../../test/support/remote-registry.ts';
+import type { RemoteRegistry } from '../../../../test/support/remote-registry.ts';
+import { apiPlugin } from '../plugin.ts';
+
+const V1 = '/apis/berth.dev/v1';
+
+type Json = Record<string, unknown> & { items?: Json[]; metadata?: Json; status?: Json; spec?: Json; image?: Json };
+
+let f: RegistryFixture;
+let app: FastifyInstance;
+let remote: RemoteRegistry;
+let scheduler: ImportScheduler;
+let admin: string;
+
+const images = { latest: testImage('remote-latest', 'docker'), '1.0': testImage('remote-1.0', 'oci'), newer: testImage('remote-newer', 'oci') };
+const multi = testIndex('remote-multi', 'oci');
+
+async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ res: LightMyRequestResponse; json: Json }> {
+  const headers: Record<string, string> = { authorization: admin };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await app.inject({ method, url: `${V1}/${path}`, headers, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
+  return { res, json: res.body === '' ? {} : (JSON.parse(res.body) as Json) };
+}
+
+function ok(answer: { res: LightMyRequestResponse; json: Json }, code = 200): Json {
+  assert.equal(answer.res.statusCode, code, answer.res.body);
+  return answer.json;
+}
+
+function assertStatus(answer: { res: LightMyRequestResponse; json: Json }, code: number, reason: string, message?: RegExp): void {
+  assert.equal(answer.res.statusCode, code, answer.res.body);
+  assert.equal(answer.json['kind'], 'Status');
+  assert.equal(answer.json['reason'], reason);
+  if (message !== undefined) assert.match(String(answer.json['message']), message);
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+const statusTags = (stream: Json) => (stream.status?.['tags'] as Json[]).map((t) => [t['tag'], (t['items'] as Json[]).map((i) => i['image'])]);
+
+/** Waits until the stream's background import has finished (lease and schedule settled) and returns it. */
+async function settled(name: string): Promise<Json> {
+  await waitFor(`the import of ${name} to settle`, async () => {
+    const s = await f.metadata.imageStreams.getStream('p', name);
+    return s !== undefined && s.importLeaseOwner === null && s.importedGeneration === s.generation && s.annotations[DOCKER_REPOSITORY_CHECK_ANNOTATION] !== undefined ? s : undefined;
+  });
+  return ok(await call('GET', `namespaces/p/imagestreams/${encodeURIComponent(name)}`));
+}
+
+before(async () => {
+  remote = await startRemoteRegistry({ auth: 'none' });
+  await remote.pushImage('lib/app', 'latest', images.latest);
+  await remote.pushImage('lib/app', '1.0', images['1.0']);
+  await remote.pushIndex('lib/app', 'multi', multi);
+
+  f = await openRegistryFixture();
+  const metadata = f.metadata;
+  const clock = () => f.now;
+  const authorizer = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: true, clock, cacheTtlMs: 0 });
+  const keys = new SigningKeys({ store: metadata.signingKeys, box: new SecretBox(randomBytes(32)), clock });
+  const tokens = new RegistryTokens({ keys, issuer: 'https://registry.test/v2/token', service: 'registry.test', clock });
+  const authenticator = new Authenticator({ metadata, tokens, limiter: new LoginRateLimiter({ maxFailures: 50, clock }), clock });
+  const access = new AccessService({ metadata, authorizer, clock, selfProvisioning: true });
+  const boot = await access.bootstrapAdmin({});
+  assert.ok(boot.created && boot.generatedPassword !== undefined);
+  admin = `Basic ${Buffer.from(`admin:${boot.generatedPassword}`).toString('base64')}`;
+  const pullSecrets = new PullSecretService({ metadata, secretBox: new SecretBox(randomBytes(32)), clock: Date.now });
+  const importer = new ImageStreamImporter({
+    metadata,
+    secrets: pullSecrets,
+    clock: Date.now,
+    // The test registry speaks plain HTTP, whatever the stream's import policy says.
+    clientFactory: (registry, o) => new RemoteRegistryClient({ registry, credentials: o.credentials, insecure: true, timeoutMs: 10_000, maxRetries: 1 }),
+    onImportRequested: () => scheduler.wake(),
+  });
+  // Polls rarely on its own: what the API makes due is imported at once because it wakes the scheduler.
+  scheduler = new ImportScheduler({ metadata, importer, intervalMs: 60 * 60_000, pollMs: 10 * 60_000, clock: Date.now });
+  scheduler.start();
+  app = Fastify();
+  await app.register(apiPlugin, { access, authorizer, authenticator, metadata, externalUrl: `https://${PULL_SPEC_HOST}`, imageStreams: f.service, importer, pullSecrets });
+  await app.ready();
+  ok(await call('POST', 'projects', { metadata: { name: 'p' } }), 201);
+  ok(await call('POST', 'projects', { metadata: { name: 'q' } }), 201);
+});
+
+after(async () => {
+  await scheduler?.stop();
+  await app?.close();
+  await f?.cleanup();
+  await remote?.stop();
+});
+
+describe('streams that track an external registry, through the API', () => {
+  it('a stream created with spec.dockerImageRepository gets every remote tag once, in the background', async () => {
+    const ref = `${remote.hostPort}/lib/app`;
+    const created = ok(await call('POST', 'namespaces/p/imagestreams', { apiVersion: 'v1', kind: 'ImageStream', metadata: { name: 'app' }, spec: { dockerImageRepository: ref } }), 201);
+    assert.equal((created.metadata as Json)['generation'], 1);
+
+    const stream = await settled('app');
+    assert.deepEqual(statusTags(stream), [
+      ['1.0', [images['1.0'].digest]],
+      ['latest', [images.latest.digest]],
+      ['multi', [multi.digest]],
+    ]);
+    const latest = ((stream.status?.['tags'] as Json[]).find((t) => t['tag'] === 'latest')?.['items'] as Json[])[0];
+    assert.deepEqual(latest, {
+      created: latest?.['created'],
+      dockerImageReference: `${ref}@${images.latest.digest}`,
+      image: images.latest.digest,
+      generation: 1,
+      source: { kind: 'import', ref: `${ref}:latest` },
+    });
+    const annotations = (stream.metadata as Json)['annotations'] as Record<string, string>;
+    assert.match(annotations[DOCKER_REPOSITORY_CHECK_ANNOTATION] ?? '', /^\d{4}-\d\d-\d\dT/);
+    assert.equal(stream.status?.['conditions'], undefined, 'no failure');
+    assert.deepEqual(stream.spec, { dockerImageRepository: ref, tags: [] }, 'the spec is left as the client wrote it');
+    // The images' metadata came with them: the tag's Image is complete.
+    const istag = ok(await call('GET', 'namespaces/p/imagestreamtags/app:latest'));
+    assert.equal(((istag.image as Json)['dockerImageMetadata'] as Json)['Author'], 'test remote-latest');
+    assert.equal((istag.image as Json)['dockerImageReference'], `${ref}@${images.latest.digest}`);
+
+    // Once: nothing in the spec is scheduled, so nothing is due any more, and a later push to the remote is not picked up.
+    const record = await f.metadata.imageStreams.getStream('p', 'app');
+    assert.equal(record?.nextImportAt, null);
+    await remote.pushImage('lib/app', 'latest', images.newer);
+    assert.equal(await scheduler.pollOnce(), 0);
+    assert.equal((await f.metadata.imageStreams.getTag('p', 'app', 'latest'))?.current.imageDigest, images.latest.digest);
+    await remote.pushImage('lib/app', 'latest', images.latest);
+  });
+
+  it('a DockerImage spec tag without scheduled is imported once when created and once more when its spec changes', async () => {
+    const doc = { metadata: { name: 'pinned' }, spec: { tags: [{ name: 'stable', from: { kind: 'DockerImage', name: `${remote.hostPort}/lib/app:1.0` } }] } };
+    ok(await call('POST', 'namespaces/p/imagestreams', doc), 201);
+    let stream = await settled('pinned');
+    assert.deepEqual(statusTags(stream), [['stable', [images['1.0'].digest]]]);
+    assert.equal(await scheduler.pollOnce(), 0, 'not scheduled: not due again');
+
+    // A PUT that leaves the spec alone (annotations only) imports nothing.
+    const unchanged = ok(await call('PUT', 'namespaces/p/imagestreams/pinned', { ...stream, metadata: { ...(stream.metadata as Json), annotations: { team: 'a' } } }));
+    assert.equal((unchanged.metadata as Json)['generation'], 1);
+    assert.equal((await f.metadata.imageStreams.getStream('p', 'pinned'))?.nextImportAt, null);
+
+    // A changed spec is imported again, once.
+    const changed = { ...unchanged, spec: { tags: [{ name: 'stable', from: { kind: 'DockerImage', name: `${remote.hostPort}/lib/app:latest` } }] } };
+    assert.equal((ok(await call('PUT', 'namespaces/p/imagestreams/pinned', changed)).metadata as Json)['generation'], 2);
+    stream = await settled('pinned');
+    assert.deepEqual(statusTags(stream), [['stable', [images.latest.digest, images['1.0'].digest]]]);
+    assert.equal(await scheduler.pollOnce(), 0);
+  });
+
+  it('a scheduled spec tag is imported at creation and then re-checked on the interval', async () => {
+    const doc = { metadata: { name: 'tracked' }, spec: { tags: [{ name: 'v1', from: { kind: 'DockerImage', name: `${remote.hostPort}/lib/app:1.0` }, importPolicy: { scheduled: true } }] } };
+    ok(await call('POST', 'namespaces/p/imagestreams', doc), 201);
+    await settled('tracked');
+    const record = await f.metadata.imageStreams.getStream('p', 'tracked');
+    assert.ok((record?.nextImportAt ?? 0) > Date.now() + 30 * 60_000, 'next check one interval on');
+    assert.equal((await f.metadata.imageStreams.getTag('p', 'tracked', 'v1'))?.current.imageDigest, images['1.0'].digest);
+  });
+
+  it('a remote repository that does not exist is a condition on the stream, with the check time', async () => {
+    ok(await call('POST', 'namespaces/p/imagestreams', { metadata: { name: 'ghost' }, spec: { dockerImageRepository: `${remote.hostPort}/lib/nothing` } }), 201);
+    const stream = await settled('ghost');
+    assert.deepEqual(stream.status?.['tags'], []);
+    const conditions = stream.status?.['conditions'] as Json[];
+    assert.equal(conditions.length, 1);
+    assert.equal(conditions[0]?.['type'], 'ImportSuccess');
+    assert.equal(conditions[0]?.['status'], 'False');
+    assert.equal(conditions[0]?.['reason'], 'NotFound');
+    assert.match(String(conditions[0]?.['message']), /lib\/nothing/);
+  });
+
+  it('a spec changed while its import runs is imported again afterwards', async () => {
+    const specA = { tags: [{ name: 'a', from: { kind: 'DockerImage' as const, name: `${remote.hostPort}/lib/app:1.0` } }] };
+    const specB = { tags: [{ name: 'b', from: { kind: 'DockerImage' as const, name: `${remote.hostPort}/lib/app:latest` } }] };
+    await f.metadata.imageStreams.createStream('p', 'moving', Date.now(), specA, {});
+    await f.metadata.imageStreams.scheduleImport('p', 'moving', Date.now());
+    // Another process claims it with spec A (generation 1) ...
+    const [claimed] = await f.metadata.imageStreams.claimDueImports('racer', Date.now(), 60_000, 1);
+    assert.equal(claimed?.name, 'moving');
+    assert.equal(claimed.generation, 1);
+    // ... and a PUT writes spec B while that import runs.
+    await f.metadata.imageStreams.putSpec('p', 'moving', { spec: specB, annotations: {} }, undefined);
+    await f.metadata.imageStreams.scheduleImport('p', 'moving', Date.now());
+    const racer = new ImageStreamImporter({
+      metadata: f.metadata,
+      secrets: new PullSecretService({ metadata: f.metadata, secretBox: new SecretBox(randomBytes(32)), clock: Date.now }),
+      clock: Date.now,
+      clientFactory: (registry, o) => new RemoteRegistryClient({ registry, credentials: o.credentials, insecure: true, timeoutMs: 10_000, maxRetries: 1 }),
+    });
+    const outcome = await racer.importScheduled(claimed);
+    assert.equal(outcome.importedGeneration, 1, 'it covered only the spec it was planned from');
+    await f.metadata.imageStreams.finishImport('p', 'moving', 'racer', null, outcome.conditions, outcome.importedGeneration);
+    const after = await f.metadata.imageStreams.getStream('p', 'moving');
+    assert.equal(after?.generation, 2);
+    assert.notEqual(after?.importedGeneration, 2);
+    assert.ok(after?.nextImportAt !== null && after?.nextImportAt !== undefined, 'still due: spec B was not imported');
+    // The next run imports spec B, and then nothing is due.
+    assert.equal(await scheduler.pollOnce(), 1);
+    const done = await f.metadata.imageStreams.getStream('p', 'moving');
+    assert.equal(done?.importedGeneration, 2);
+    assert.equal(done?.nextImportAt, null);
+    assert.equal((await f.metadata.imageStreams.getTag('p', 'moving', 'a'))?.current.imageDigest, images['1.0'].digest);
+    assert.equal((await f.metadata.imageStreams.getTag('p', 'moving', 'b'))?.current.imageDigest, images.latest.digest);
+  });
+});
