@@ -112,7 +112,14 @@ export function useClientPage<T>(items: readonly T[], param: string, label: stri
       onPerPageSelect={(_e, size, n) => setPage(n, size)}
       variant="bottom"
       isCompact
-      titles={{ paginationAriaLabel: `${label} pages` }}
+      widgetId={param}
+      // PatternFly replaces its default titles with this object rather than merging: all of them are given.
+      titles={{
+        items: '', page: '', pages: '', itemsPerPage: 'Items per page', perPageSuffix: 'per page', ofWord: 'of',
+        toFirstPageAriaLabel: 'Go to first page', toPreviousPageAriaLabel: 'Go to previous page', toLastPageAriaLabel: 'Go to last page',
+        toNextPageAriaLabel: 'Go to next page', optionsToggleAriaLabel: `${label} per page`, currPageAriaLabel: 'Current page',
+        paginationAriaLabel: `${label} pages`,
+      }}
       className="berth-pager"
     />
   ) : null;
