@@ -241,6 +241,37 @@ describe('service accounts and tokens', () => {
     assert.deepEqual((await access.listRoleBindings('sa')).map((b) => b.role), ['registry-admin']);
     await assert.rejects(access.deleteServiceAccount('sa', 'ci'), reason('NotFound'));
   });
+
+  it('rotateToken revokes the old token and creates its successor at once, with the same lifetime unless told', async () => {
+    const { access } = service();
+    await access.createProject('rot', alice);
+    await access.createServiceAccount('rot', 'ci');
+    const first = await access.createToken('rot', 'ci', 3600);
+    now += 10_000;
+    const rotated = await access.rotateToken('rot', 'ci', first.token.id);
+    assert.match(rotated.secret, /^berth_sa_/);
+    assert.notEqual(rotated.secret, first.secret);
+    assert.notEqual(rotated.token.id, first.token.id);
+    assert.equal(rotated.token.expiresAt, now + 3_600_000, 'the successor lives as long as the old token was given');
+    assert.equal(rotated.revoked.id, first.token.id);
+    assert.equal(rotated.revoked.revokedAt, now);
+    assert.equal((await metadata.serviceAccounts.findTokenByHash(hashSecret(first.secret)))?.revokedAt, now, 'the old secret is revoked');
+    const successor = await metadata.serviceAccounts.findTokenByHash(hashSecret(rotated.secret));
+    assert.equal(successor?.revokedAt, null);
+    assert.equal(successor?.id, rotated.token.id);
+
+    const longer = await access.rotateToken('rot', 'ci', rotated.token.id, 60);
+    assert.equal(longer.token.expiresAt, now + 60_000);
+    const forever = await access.createToken('rot', 'ci');
+    assert.equal((await access.rotateToken('rot', 'ci', forever.token.id)).token.expiresAt, null);
+
+    await assert.rejects(access.rotateToken('rot', 'ci', first.token.id), reason('Conflict'), 'a revoked token is not rotated');
+    await assert.rejects(access.rotateToken('rot', 'ci', 'no-such-id'), reason('NotFound'));
+    await assert.rejects(access.rotateToken('rot', 'ghost', first.token.id), reason('NotFound'));
+    await assert.rejects(access.rotateToken('rot', 'ci', longer.token.id, 0), reason('Invalid', 'spec.expirationSeconds'));
+    const live = (await access.listTokens('rot', 'ci')).filter((t) => t.revokedAt === null);
+    assert.equal(live.length, 2, 'each rotation leaves exactly one successor live');
+  });
 });
 
 describe('users and groups', () => {

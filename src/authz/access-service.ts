@@ -494,34 +494,45 @@ export class AccessService {
 
   /**
    * Creates a token for a service account. The secret is returned once and
-   * only its SHA-256 is stored. Rotation is create-new, switch the client
-   * over, then `revokeToken` the old one: both are valid in between, so
-   * nothing breaks mid-rotation.
+   * only its SHA-256 is stored. A rotation without downtime is create-new,
+   * switch the client over, then `revokeToken` the old one (both are valid in
+   * between); `rotateToken` does both at once.
    *
    * @param expiresInSeconds lifetime (1 s to ten years); undefined for a token that does not expire.
    * @throws AccessError 'Invalid' (lifetime), 'NotFound' (account)
    */
   async createToken(project: string, account: string, expiresInSeconds?: number): Promise<CreatedToken> {
-    if (expiresInSeconds !== undefined && (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_TOKEN_LIFETIME_SECONDS)) {
-      throw new AccessError('Invalid', `expirationSeconds must be a whole number from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}`, {
-        kind: 'serviceaccounttokens',
-        field: 'spec.expirationSeconds',
-      });
-    }
-    const now = this.#clock();
-    const { secret, hash } = newSecret('serviceAccount');
-    const record: ServiceAccountTokenRecord = {
-      id: randomUUID(),
-      project,
-      account,
-      tokenHash: hash,
-      createdAt: now,
-      expiresAt: expiresInSeconds === undefined ? null : now + expiresInSeconds * 1000,
-      revokedAt: null,
-      lastUsedAt: null,
-    };
+    checkLifetime(expiresInSeconds);
+    const { record, secret } = newTokenRecord(project, account, this.#clock(), expiresInSeconds === undefined ? null : expiresInSeconds * 1000);
     await this.#metadata.serviceAccounts.createToken(record).catch(translate);
     return { token: tokenView(record), secret };
+  }
+
+  /**
+   * Rotates a token in one transaction: revokes token `id` and creates its
+   * successor, whose secret is returned once. The successor lives as long as
+   * the old token was given (no expiry when it had none) unless
+   * `expiresInSeconds` says otherwise. For a switch-over without a moment in
+   * which no token works, use createToken and revokeToken instead.
+   *
+   * @throws AccessError 'NotFound' (account, or no such token of it), 'Conflict' (the token is already revoked), 'Invalid' (lifetime)
+   */
+  async rotateToken(project: string, account: string, id: string, expiresInSeconds?: number): Promise<CreatedToken & { readonly revoked: ServiceAccountTokenView }> {
+    checkLifetime(expiresInSeconds);
+    const now = this.#clock();
+    const { secret, revoked, record } = await this.#metadata.withTransaction(async (tx) => {
+      if ((await tx.serviceAccounts.getServiceAccount(project, account)) === undefined) throw this.#accountNotFound(project, account);
+      const old = (await tx.serviceAccounts.listTokens(project, account)).find((t) => t.id === id);
+      if (old === undefined) throw notFound('serviceaccounttokens', id, `service account ${JSON.stringify(account)} has no token ${JSON.stringify(id)}`);
+      if (old.revokedAt !== null || !(await tx.serviceAccounts.revokeToken(id, now))) {
+        throw new AccessError('Conflict', `token ${JSON.stringify(id)} of service account ${JSON.stringify(account)} is revoked: create a new token instead`, { kind: 'serviceaccounttokens', name: id });
+      }
+      const lifetimeMs = expiresInSeconds !== undefined ? expiresInSeconds * 1000 : old.expiresAt === null ? null : Math.max(1000, old.expiresAt - old.createdAt);
+      const created = newTokenRecord(project, account, now, lifetimeMs);
+      await tx.serviceAccounts.createToken(created.record);
+      return { ...created, revoked: { ...tokenView(old), revokedAt: now } };
+    });
+    return { token: tokenView(record), secret, revoked };
   }
 
   /** An account's tokens (revoked and expired ones included), oldest first, without secrets or hashes. @throws AccessError 'NotFound' */
@@ -822,6 +833,32 @@ export class AccessService {
   #accountNotFound(project: string, name: string): AccessError {
     return notFound('serviceaccounts', name, `service account ${JSON.stringify(name)} not found in project ${JSON.stringify(project)}`);
   }
+}
+
+/** @throws AccessError 'Invalid' unless undefined (no expiry) or a whole number of seconds from 1 to ten years. */
+function checkLifetime(expiresInSeconds: number | undefined): void {
+  if (expiresInSeconds !== undefined && (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_TOKEN_LIFETIME_SECONDS)) {
+    throw new AccessError('Invalid', `expirationSeconds must be a whole number from 1 to ${MAX_TOKEN_LIFETIME_SECONDS}`, {
+      kind: 'serviceaccounttokens',
+      field: 'spec.expirationSeconds',
+    });
+  }
+}
+
+/** A new service-account token: its record (only the secret's hash) and the secret, to be shown once. */
+function newTokenRecord(project: string, account: string, now: number, lifetimeMs: number | null): { record: ServiceAccountTokenRecord; secret: string } {
+  const { secret, hash } = newSecret('serviceAccount');
+  const record: ServiceAccountTokenRecord = {
+    id: randomUUID(),
+    project,
+    account,
+    tokenHash: hash,
+    createdAt: now,
+    expiresAt: lifetimeMs === null ? null : now + lifetimeMs,
+    revokedAt: null,
+    lastUsedAt: null,
+  };
+  return { record, secret };
 }
 
 function checkBcrypt(hash: string): void {

@@ -10,6 +10,7 @@ import { formatAge, formatList, formatObject, outputOption } from './output.ts';
 import type { Column, OutputFormat } from './output.ts';
 import { anyBody, serviceAccountSchema, serviceAccountTokenSchema } from './resources.ts';
 import type { ServiceAccount, ServiceAccountToken } from './resources.ts';
+import type { BerthApi } from './api-client.ts';
 import { checkName, commandGroup, namespaceOption, note, print, projectOf, withSession } from './session.ts';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -49,6 +50,24 @@ function accountPath(project: string, ...rest: string[]): string {
   return apiPath('namespaces', project, 'serviceaccounts', ...rest);
 }
 
+/**
+ * The id of the account's one live (not revoked, not expired) token, for `--rotate` without an id.
+ * @throws CliError('usage') when it has none or several.
+ */
+async function onlyLiveToken(api: BerthApi, project: string, account: string): Promise<string> {
+  const now = Date.now();
+  const live = (await api.list(accountPath(project, account, 'tokens'), serviceAccountTokenSchema)).items.filter((t) => {
+    const expires = t.spec?.expirationTimestamp;
+    return t.status?.revoked !== true && (expires === undefined || expires === null || Date.parse(expires) > now);
+  });
+  const [only] = live;
+  if (only === undefined) throw new CliError('usage', `serviceaccount "${account}" has no live token to rotate: create one without --rotate`);
+  if (live.length > 1) {
+    throw new CliError('usage', `serviceaccount "${account}" has ${live.length} live tokens: name the one to rotate, --rotate ID (see \`berth get tokens ${account}\`)`);
+  }
+  return only.metadata.name;
+}
+
 export function registerServiceAccountCommands(program: Command): void {
   const create = commandGroup(program, 'create', 'create a resource');
   create
@@ -70,17 +89,25 @@ export function registerServiceAccountCommands(program: Command): void {
   commandGroup(create, 'token', 'create a token')
     .command('serviceaccount')
     .aliases(['sa'])
-    .description('create a token for a service account and print its secret (shown only this once)')
+    .description('create a token for a service account and print its secret (shown only this once); --rotate replaces an existing one')
     .argument('<name>', 'service account name')
     .addOption(namespaceOption())
-    .option('--duration <duration>', 'lifetime, e.g. 24h or 30d (default: the server default)')
-    .action(async (name: string, flags: { namespace?: string; duration?: string }) => {
+    .option('--duration <duration>', 'lifetime, e.g. 24h or 30d (default: no expiry; with --rotate: that of the old token)')
+    .option('--rotate [id]', 'revoke this token (default: the only live one) and create its successor, in one step')
+    .action(async (name: string, flags: { namespace?: string; duration?: string; rotate?: string | true }) => {
       checkName('serviceaccounts', name);
       const seconds = flags.duration === undefined ? undefined : parseDuration(flags.duration);
       await withSession(async ({ api, entry }) => {
         const project = projectOf(flags.namespace, entry);
         const body = { apiVersion: 'berth.dev/v1', kind: 'ServiceAccountToken', spec: seconds === undefined ? {} : { expirationSeconds: seconds } };
-        const token = await api.json('POST', accountPath(project, name, 'tokens'), serviceAccountTokenSchema, { body });
+        let token: ServiceAccountToken;
+        if (flags.rotate === undefined) {
+          token = await api.json('POST', accountPath(project, name, 'tokens'), serviceAccountTokenSchema, { body });
+        } else {
+          const id = flags.rotate === true ? await onlyLiveToken(api, project, name) : flags.rotate;
+          token = await api.json('POST', accountPath(project, name, 'tokens', id, 'rotate'), serviceAccountTokenSchema, { body });
+          note(`token "${id}" of serviceaccount "${name}" revoked; its successor is "${token.metadata.name}"`);
+        }
         const secret = token.status?.token;
         if (secret === undefined || secret === null || secret === '') throw new CliError('protocol', 'the server created the token but sent no status.token');
         // Only the secret on stdout, so that `TOKEN=$(berth create token sa ci)` works.

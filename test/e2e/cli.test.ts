@@ -287,6 +287,38 @@ describe('berth CLI against a real server', { concurrency: false, timeout: 600_0
     assert.equal(inspected.Digest, layout.digest);
   });
 
+  test('create token --rotate revokes the old token and prints its successor once', async () => {
+    const basicStatus = async (secret: string): Promise<number> =>
+      (await http('GET', '/v2/', { authorization: `Basic ${Buffer.from(`ci:${secret}`).toString('base64')}` })).status;
+    const first = saToken;
+    assert.equal(await basicStatus(first), 200);
+    const rotated = await berth(['create', 'token', 'serviceaccount', 'ci', '--rotate']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const second = rotated.stdout.trim();
+    assert.match(second, /^berth_sa_\S+$/, 'only the new secret on stdout');
+    assert.notEqual(second, first);
+    assert.match(rotated.stderr, /revoked; its successor is/);
+    assert.equal(await basicStatus(first), 401, 'the old token is refused');
+    assert.equal(await basicStatus(second), 200, 'the new token works');
+    type Tokens = { items: Array<{ metadata: { name: string }; spec: { expirationTimestamp: string | null }; status: { token?: string; revoked: boolean } }> };
+    const listed = (await json<Tokens>(['get', 'tokens', 'ci'])).items;
+    assert.deepEqual(listed.map((t) => t.status.revoked), [true, false]);
+    assert.ok(listed.every((t) => t.status.token === undefined), 'listings never carry secrets');
+    assert.notEqual(listed[1]?.spec.expirationTimestamp, null, 'the successor expires like the old one (1h)');
+
+    // With an id; and without one when several tokens are live, the CLI asks which.
+    const oldId = listed[0]?.metadata.name ?? '';
+    const liveId = listed[1]?.metadata.name ?? '';
+    const third = (await ok(['create', 'token', 'serviceaccount', 'ci', '--rotate', liveId, '-n', 'demo'])).trim();
+    assert.equal(await basicStatus(second), 401);
+    assert.equal(await basicStatus(third), 200);
+    await ok(['create', 'token', 'serviceaccount', 'ci', '--duration', '1h']);
+    assertOneLineError(await berth(['create', 'token', 'serviceaccount', 'ci', '--rotate']), /has 2 live tokens: name the one to rotate/);
+    assertOneLineError(await berth(['create', 'token', 'serviceaccount', 'ci', '--rotate', oldId]), /is revoked: create a new token instead/);
+    assertOneLineError(await berth(['create', 'token', 'serviceaccount', 'ci', '--rotate', 'no-such-token']), /has no token "no-such-token"/);
+    saToken = third;
+  });
+
   test('registry login writes the auth file that skopeo uses', async () => {
     assert.match(await ok(['registry', 'login']), new RegExp(`for ${server.hostPort.replace(/\./g, '\\.')} in ${authFile.replace(/\./g, '\\.')}`));
     assert.equal((await stat(authFile)).mode & 0o777, 0o600);

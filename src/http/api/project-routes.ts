@@ -249,6 +249,17 @@ export function projectRoutes(route: RouteFn, access: AccessService): void {
     },
   });
   route({
+    method: 'POST',
+    url: '/namespaces/:p/serviceaccounts/:account/tokens/:id/rotate',
+    params: TokenParams,
+    body: TokenBody,
+    access: ({ p }) => inProject('manage-serviceaccounts', p, 'manage service-account tokens'),
+    handle: async ({ params, body }) => {
+      const rotated = await access.rotateToken(params.p, params.account, params.id, body?.spec?.expirationSeconds);
+      return { status: 201, body: tokenObject(rotated.token, rotated.secret, rotated.revoked.id) };
+    },
+  });
+  route({
     method: 'DELETE',
     url: '/namespaces/:p/serviceaccounts/:account/tokens/:id',
     params: TokenParams,

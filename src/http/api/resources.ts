@@ -71,8 +71,8 @@ export function serviceAccountObject(a: ServiceAccountRecord): object {
   };
 }
 
-/** A token; `secret` only in the answer to its creation. */
-export function tokenObject(t: ServiceAccountTokenView, secret?: string): object {
+/** A ServiceAccountToken; `secret` only when just created, `rotatedFrom` (the revoked predecessor's id) only when just rotated. */
+export function tokenObject(t: ServiceAccountTokenView, secret?: string, rotatedFrom?: string): object {
   return {
     apiVersion: API_VERSION,
     kind: 'ServiceAccountToken',
@@ -83,6 +83,7 @@ export function tokenObject(t: ServiceAccountTokenView, secret?: string): object
       revoked: t.revokedAt !== null,
       revocationTimestamp: t.revokedAt === null ? null : timestamp(t.revokedAt),
       lastUsedTimestamp: t.lastUsedAt === null ? null : timestamp(t.lastUsedAt),
+      ...(rotatedFrom === undefined ? {} : { rotatedFrom }),
     },
   };
 }
