@@ -326,6 +326,39 @@ describe('users and groups', () => {
     await assert.rejects(access.getGroup('g-two'), reason('NotFound'));
   });
 
+  it('deleting a user or a group removes every binding naming it, so a new one of the same name has no roles', async () => {
+    const { access, authorizer } = service();
+    await access.createProject('del-a', userPrincipal('owner'));
+    await access.createProject('del-b', userPrincipal('owner'));
+    await access.createUser('frank');
+    await access.createGroup('del-devs');
+    await access.addRoleBinding('del-a', 'registry-admin', { kind: 'User', name: 'frank' });
+    await access.addRoleBinding('del-b', 'registry-viewer', { kind: 'User', name: 'frank' });
+    await access.addRoleBinding(CLUSTER_SCOPE, 'cluster-admin', { kind: 'User', name: 'frank' });
+    await access.addRoleBinding('del-a', 'registry-editor', { kind: 'Group', name: 'del-devs' });
+    await access.addRoleBinding('del-b', 'registry-editor', { kind: 'User', name: 'frankie' });
+    const frank = userPrincipal('frank');
+    const dev = userPrincipal('someone', ['del-devs']);
+    // Warm the authorizer's cache: the deletes must invalidate it.
+    assert.equal(await authorizer.can(frank, 'push', { project: 'del-b' }), true);
+    assert.equal(await authorizer.can(frank, 'manage-users'), true);
+    assert.equal(await authorizer.can(dev, 'push', { project: 'del-a' }), true);
+
+    await access.deleteUser('frank');
+    assert.deepEqual(await metadata.roleBindings.listBindingsFor('User', 'frank'), []);
+    await access.createUser('frank');
+    for (const [verb, project] of [['pull', 'del-a'], ['manage-bindings', 'del-a'], ['pull', 'del-b'], ['manage-users', undefined]] as const) {
+      assert.equal(await authorizer.can(frank, verb, project === undefined ? undefined : { project }), false, `the new frank may not ${verb} ${project ?? ''}`);
+    }
+    assert.deepEqual((await access.getRoleBinding('del-b', 'registry-editor')).subjects, [{ kind: 'User', name: 'frankie' }], 'other subjects keep their bindings');
+
+    await access.deleteGroup('del-devs');
+    assert.deepEqual(await metadata.roleBindings.listBindingsFor('Group', 'del-devs'), []);
+    await access.createGroup('del-devs');
+    assert.equal(await authorizer.can(dev, 'pull', { project: 'del-a' }), false, 'a new group of the same name has no roles');
+    assert.deepEqual((await access.getRoleBinding('del-a', 'registry-admin')).subjects, [{ kind: 'User', name: 'owner' }]);
+  });
+
   it('importHtpasswd creates and updates users in one go, and refuses a bad file as a whole', async () => {
     const { access } = service();
     const [h1, h2] = await Promise.all([hashPassword('pw-one', 4), hashPassword('pw-two', 4)]);

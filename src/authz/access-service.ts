@@ -483,10 +483,9 @@ export class AccessService {
     const subjectName = serviceAccountSubjectName(project, name);
     const touched = await this.#metadata.withTransaction(async (tx) => {
       if ((await tx.serviceAccounts.getServiceAccount(project, name)) === undefined) return undefined;
-      const bindings = await tx.roleBindings.listBindingsFor('ServiceAccount', subjectName);
-      for (const binding of bindings) await tx.roleBindings.removeBinding(binding);
+      const touched = await removeBindingsOf(tx, 'ServiceAccount', subjectName);
       await tx.serviceAccounts.deleteServiceAccount(project, name);
-      return new Set(bindings.map((b) => b.project));
+      return touched;
     });
     if (touched === undefined) throw this.#accountNotFound(project, name);
     for (const scope of touched) this.#authorizer.invalidate(scope);
@@ -645,18 +644,21 @@ export class AccessService {
   }
 
   /**
-   * Deletes a user, its group memberships and (revoking) its OAuth tokens in
-   * one transaction. Role bindings naming the user stay, as in Kubernetes:
-   * they may name a user of an external identity provider.
+   * Deletes a user with its group memberships, every role binding naming it
+   * (in any project, and cluster-wide) and (revoking) its OAuth tokens, in
+   * one transaction: a new user of the same name later starts with no roles.
+   * (Bindings may also name users that were never stored here, e.g. of an
+   * external identity provider; those are removed with `removeRoleBinding`.)
    * @throws AccessError 'NotFound'
    */
   async deleteUser(name: string): Promise<void> {
-    const found = await this.#metadata.withTransaction(async (tx) => {
-      if (!(await tx.users.deleteUser(name))) return false;
+    const touched = await this.#metadata.withTransaction(async (tx) => {
+      if (!(await tx.users.deleteUser(name))) return undefined;
       await tx.oauthTokens.revokeAllForUser(name, this.#clock());
-      return true;
+      return removeBindingsOf(tx, 'User', name);
     });
-    if (!found) throw notFound('users', name, `user ${JSON.stringify(name)} not found`);
+    if (touched === undefined) throw notFound('users', name, `user ${JSON.stringify(name)} not found`);
+    for (const scope of touched) this.#authorizer.invalidate(scope);
   }
 
   /**
@@ -729,9 +731,18 @@ export class AccessService {
     return { items: views, next };
   }
 
-  /** Deletes a group and its memberships (bindings naming it stay, as for users). @throws AccessError 'NotFound' */
+  /**
+   * Deletes a group with its memberships and every role binding naming it,
+   * in one transaction (a new group of the same name starts with no roles).
+   * @throws AccessError 'NotFound'
+   */
   async deleteGroup(name: string): Promise<void> {
-    if (!(await this.#metadata.users.deleteGroup(name))) throw notFound('groups', name, `group ${JSON.stringify(name)} not found`);
+    const touched = await this.#metadata.withTransaction(async (tx) => {
+      if (!(await tx.users.deleteGroup(name))) return undefined;
+      return removeBindingsOf(tx, 'Group', name);
+    });
+    if (touched === undefined) throw notFound('groups', name, `group ${JSON.stringify(name)} not found`);
+    for (const scope of touched) this.#authorizer.invalidate(scope);
   }
 
   /** Adds a user to a group (idempotent); true when it was not a member. @throws AccessError 'NotFound' (group or user) */
@@ -833,6 +844,13 @@ export class AccessService {
   #accountNotFound(project: string, name: string): AccessError {
     return notFound('serviceaccounts', name, `service account ${JSON.stringify(name)} not found in project ${JSON.stringify(project)}`);
   }
+}
+
+/** Removes every binding naming the subject (in `stores`, a transaction's); returns the scopes it touched, for cache invalidation. */
+async function removeBindingsOf(stores: MetadataStores, kind: RoleBindingRecord['subjectKind'], name: string): Promise<Set<string>> {
+  const bindings = await stores.roleBindings.listBindingsFor(kind, name);
+  for (const binding of bindings) await stores.roleBindings.removeBinding(binding);
+  return new Set(bindings.map((b) => b.project));
 }
 
 /** @throws AccessError 'Invalid' unless undefined (no expiry) or a whole number of seconds from 1 to ten years. */

@@ -908,7 +908,7 @@ describe('the OAuth2 flows of /v2/token that docker and podman use for refresh t
   });
 });
 
-describe('deleting a project removes its repositories and image streams', { concurrency: false, timeout: 120_000 }, () => {
+describe('deleting removes what hangs on the deleted: a project its repositories and streams, a user or group its bindings', { concurrency: false, timeout: 120_000 }, () => {
   let server: BerthServer;
   let http: HttpClient;
   let root: RegistryClient;
@@ -968,5 +968,31 @@ describe('deleting a project removes its repositories and image streams', { conc
     assertStatus(await root.getManifest('doomed/app', image.digest, image.mediaType), 404, 'nor by digest');
     const tags = await root.request('GET', '/v2/doomed/app/tags/list');
     assert.ok(tags.status === 404 && tags.errorCodes().includes('NAME_UNKNOWN'), `the tags of doomed/app in the new doomed: ${describeResponse(tags)}`);
+  });
+
+  test('a deleted user or group loses its role bindings: a new one of the same name has no roles', async () => {
+    const admin = new AccessAdmin(http, adminAuth);
+    await admin.createProject('kept');
+    await pushImage(root, 'kept/app', '1', smallImage('kept'));
+    const password = 'temp-e2e-Secret-1';
+    await admin.createUser('temp', password);
+    await admin.bind('kept', 'registry-editor', { kind: 'User', name: 'temp' });
+    assertStatus(await http.api('POST', '/groups', adminAuth, { metadata: { name: 'crew' } }), 201, 'create group crew');
+    await admin.bind('kept', 'registry-viewer', { kind: 'Group', name: 'crew' });
+    const pull = (auth: Auth): Promise<HttpResponse> => http.request('GET', '/v2/kept/app/manifests/1', { auth, headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    assertStatus(await pull({ kind: 'basic', username: 'temp', password }), 200, 'temp pulls while bound');
+
+    assertStatus(await http.api('DELETE', '/users/temp', adminAuth), 200, 'delete user temp');
+    assertStatus(await http.api('DELETE', '/groups/crew', adminAuth), 200, 'delete group crew');
+    const subjects = (await admin.roleBindings('kept')).flatMap((b) => b.subjects.map((x) => `${x.kind}/${x.name}`));
+    assert.deepEqual(subjects.filter((x) => x === 'User/temp' || x === 'Group/crew'), [], `no binding names temp or crew: ${JSON.stringify(subjects)}`);
+
+    await admin.createUser('temp', 'temp-e2e-Secret-2');
+    assertStatus(await http.api('POST', '/groups', adminAuth, { metadata: { name: 'crew' } }), 201, 'create group crew again');
+    assertStatus(await http.api('POST', '/groups/crew/members', adminAuth, { name: 'temp' }), 201, 'the new temp joins the new crew');
+    const newTemp: Auth = { kind: 'basic', username: 'temp', password: 'temp-e2e-Secret-2' };
+    assertStatus(await pull(newTemp), 403, 'the new temp (in the new crew) may not pull');
+    const push = await http.request('POST', '/v2/kept/app/blobs/uploads/', { auth: newTemp, headers: { 'content-length': '0' } });
+    assertStatus(push, 403, 'the new temp may not push');
   });
 });
