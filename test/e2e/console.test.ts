@@ -358,6 +358,9 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
     let tools: ContainerClients;
     let single: BuiltLayout;
     let multi: BuiltLayout;
+    /** One anonymous visitor for the image pages (a context keeps the console's files cached between pages). */
+    let anonContext: BrowserContext | undefined;
+    let anon: Page;
     const spec: ImageSpec = {
       layers: [{ size: 300_000, seed: 'console-0' }, { size: 40_000, seed: 'console-1' }, { size: 1_200_000, seed: 'console-2', files: 3 }],
       author: 'Console Tester <console@example.test>',
@@ -383,8 +386,10 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
       // A private project with a stream only the admin may see.
       assert.equal((await apiCall('POST', 'projects', { metadata: { name: PRIVATE } })).status, 201);
       assert.equal((await apiCall('POST', `namespaces/${PRIVATE}/imagestreams`, { metadata: { name: 'hidden-app' } })).status, 201);
+      ({ context: anonContext, page: anon } = await newPage());
     });
     after(async () => {
+      await anonContext?.close();
       await tools?.cleanup();
       if (work) await rm(work, { recursive: true, force: true });
     });
@@ -597,53 +602,43 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
     test('a viewer and an anonymous visitor see no roll back or delete controls on stream and tag pages', async () => {
       const streamPath = `/console/projects/${PROJECT}/imagestreams/app`;
       const tagPath = `${streamPath}/-/tags/1.0`;
-      const { context, page: anon } = await newPage();
-      try {
-        for (const [who, p, signedIn] of [['the viewer', viewerPage, true], ['an anonymous visitor', anon, false]] as const) {
-          await openStreamAs(p, signedIn, streamPath);
-          const history = await openHistory(p, 'app', '1.0');
-          await history.locator('tbody tr').nth(2).waitFor();
-          assert.equal(await p.getByRole('button', { name: 'Delete image stream' }).count(), 0, `${who}: no Delete image stream`);
-          assert.equal(await p.getByRole('button', { name: /^Delete tag / }).count(), 0, `${who}: no Delete tag`);
-          assert.equal(await p.getByRole('button', { name: /^Roll .* back to generation/ }).count(), 0, `${who}: no Roll back`);
-          assert.equal(await p.getByText('Roll back to this').count(), 0, `${who}: no Roll back`);
-          await shot(p, signedIn ? 'stream-as-viewer' : 'stream-as-anonymous');
-          await p.goto(`${server.url}${tagPath}`);
-          await p.getByTestId('author').filter({ hasText: spec.author! }).waitFor();
-          assert.equal(await p.getByRole('button', { name: /Delete|Roll back/ }).count(), 0, `${who}: nothing to delete or roll back on the tag page`);
-        }
-        // The admin, on the same page, does get them (so the checks above can fail).
-        await openStreamAs(page, true, streamPath);
-        await page.getByRole('button', { name: 'Delete image stream' }).waitFor();
-        await tagRow(page, '1.0').getByRole('button', { name: 'Delete tag 1.0' }).waitFor();
-      } finally {
-        await context.close();
+      for (const [who, p, signedIn] of [['the viewer', viewerPage, true], ['an anonymous visitor', anon, false]] as const) {
+        await openStreamAs(p, signedIn, streamPath);
+        const history = await openHistory(p, 'app', '1.0');
+        await history.locator('tbody tr').nth(2).waitFor();
+        assert.equal(await p.getByRole('button', { name: 'Delete image stream' }).count(), 0, `${who}: no Delete image stream`);
+        assert.equal(await p.getByRole('button', { name: /^Delete tag / }).count(), 0, `${who}: no Delete tag`);
+        assert.equal(await p.getByRole('button', { name: /^Roll .* back to generation/ }).count(), 0, `${who}: no Roll back`);
+        assert.equal(await p.getByText('Roll back to this').count(), 0, `${who}: no Roll back`);
+        await shot(p, signedIn ? 'stream-as-viewer' : 'stream-as-anonymous');
+        await p.goto(`${server.url}${tagPath}`);
+        await p.getByTestId('author').filter({ hasText: spec.author! }).waitFor();
+        assert.equal(await p.getByRole('button', { name: /Delete|Roll back/ }).count(), 0, `${who}: nothing to delete or roll back on the tag page`);
       }
+      // The admin, on the same page, does get them (so the checks above can fail).
+      await openStreamAs(page, true, streamPath);
+      await page.getByRole('button', { name: 'Delete image stream' }).waitFor();
+      await tagRow(page, '1.0').getByRole('button', { name: 'Delete tag 1.0' }).waitFor();
     });
 
     test('an anonymous visitor sees the public image, but nothing of a private project, and a direct link says why in words', async () => {
-      const { context, page: anon } = await newPage();
-      try {
-        await anon.goto(`${server.url}/console/projects/${PROJECT}/imagestreams/app/-/tags/1.0`);
-        await anon.getByTestId('author').filter({ hasText: spec.author! }).waitFor();
-        await anon.getByRole('button', { name: 'Sign in' }).waitFor();
+      await anon.goto(`${server.url}/console/projects/${PROJECT}/imagestreams/app/-/tags/1.0`);
+      await anon.getByTestId('author').filter({ hasText: spec.author! }).waitFor();
+      await anon.getByRole('button', { name: 'Sign in' }).waitFor();
 
-        await anon.goto(`${server.url}/console/projects`);
-        await anon.getByRole('link', { name: PROJECT, exact: true }).waitFor();
-        assert.equal(await anon.getByRole('link', { name: PRIVATE }).count(), 0, 'the private project is not listed');
-        await anon.goto(`${server.url}/console/search?q=app`);
-        await anon.locator('table[aria-label="Search results"] tbody tr').first().waitFor();
-        assert.equal(await anon.locator('table[aria-label="Search results"]').getByText('hidden-app').count(), 0, 'search does not find its stream');
+      await anon.goto(`${server.url}/console/projects`);
+      await anon.getByRole('link', { name: PROJECT, exact: true }).waitFor();
+      assert.equal(await anon.getByRole('link', { name: PRIVATE }).count(), 0, 'the private project is not listed');
+      await anon.goto(`${server.url}/console/search?q=app`);
+      await anon.locator('table[aria-label="Search results"] tbody tr').first().waitFor();
+      assert.equal(await anon.locator('table[aria-label="Search results"]').getByText('hidden-app').count(), 0, 'search does not find its stream');
 
-        await anon.goto(`${server.url}/console/projects/${PRIVATE}/imagestreams/hidden-app`);
-        const message = anon.getByTestId('error-message');
-        await message.waitFor();
-        assert.match(await message.textContent() ?? '', /Sign in to see more\.$/);
-        await anon.getByRole('heading', { name: 'hidden-app', exact: true }).waitFor();
-        await shot(anon, 'private-stream-as-anonymous');
-      } finally {
-        await context.close();
-      }
+      await anon.goto(`${server.url}/console/projects/${PRIVATE}/imagestreams/hidden-app`);
+      const message = anon.getByTestId('error-message');
+      await message.waitFor();
+      assert.match(await message.textContent() ?? '', /Sign in to see more\.$/);
+      await anon.getByRole('heading', { name: 'hidden-app', exact: true }).waitFor();
+      await shot(anon, 'private-stream-as-anonymous');
     });
 
     test('errors are shown in words: a missing stream (404), a forbidden project (403), a page that fails to render', async () => {
