@@ -7,6 +7,7 @@ export const IMAGE_STREAM_ERROR_CODES = {
   TAG_NOT_FOUND: { status: 404, reason: 'NotFound' },
   IMAGE_NOT_FOUND: { status: 404, reason: 'NotFound' },
   HISTORY_ITEM_NOT_FOUND: { status: 404, reason: 'NotFound' },
+  ALREADY_EXISTS: { status: 409, reason: 'AlreadyExists' },
   CONFLICT: { status: 409, reason: 'Conflict' },
   INVALID: { status: 422, reason: 'Invalid' },
 } as const;

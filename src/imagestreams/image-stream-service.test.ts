@@ -163,4 +163,36 @@ describe('ImageStreamService', () => {
     await f.service.deleteTag('p', 'app', 'imported');
     assert.equal(await f.metadata.imageStreams.getTag('p', 'app', 'imported'), undefined);
   });
+
+  it('createStream writes the stream and every spec tag in one transaction: a source lost after it was resolved leaves nothing', async () => {
+    const local = await f.pushImage('p/src', 'v1');
+    // An imported image: recorded (here from a push elsewhere), its history item pointing at another registry.
+    const imported = await f.pushImage('z/elsewhere', undefined);
+    await f.metadata.imageStreams.addTagItem('p', 'src', 'imp', {
+      createdAt: f.now, imageDigest: imported.digest, dockerImageReference: `remote.example.com/lib/x@${imported.digest}`, sourceKind: 'import', sourceRef: 'remote.example.com/lib/x:1',
+    });
+    const remote = await f.service.resolveSource('p', 'src', 'imp');
+    assert.deepEqual(remote, { kind: 'remote', repository: f.repo('p/src'), digest: imported.digest, ref: 'p/src:imp', dockerImageReference: `remote.example.com/lib/x@${imported.digest}` });
+    const pushed = await f.service.resolveSource('p', 'src', 'v1');
+    assert.equal(pushed.kind, 'local');
+
+    await f.registry.manifests.delete(f.repo('p/src'), { digest: parseDigest(local.digest) });
+    await assert.rejects(
+      f.service.createStream('p', 'new', { spec: { dockerImageRepository: 'remote.example.com/lib/x' }, annotations: {} }, [{ tag: 'r', source: remote }, { tag: 'l', source: pushed }]),
+      code('IMAGE_NOT_FOUND'),
+    );
+    assert.equal(await f.metadata.imageStreams.getStream('p', 'new'), undefined, 'no stream');
+    assert.deepEqual(await f.metadata.imageStreams.listTagItems('p', 'new', 'r', { limit: 5 }), [], 'no item of the remote tag');
+    assert.equal(await f.metadata.repositories.getRepository('p/new'), undefined);
+
+    // With sources that hold, all of it lands; a second create is refused and changes nothing.
+    const other = await f.pushImage('p/src', 'v2');
+    const view = await f.service.createStream('p', 'new', { spec: {}, annotations: {} }, [{ tag: 'r', source: remote }, { tag: 'l', source: await f.service.resolveSource('p', 'src', 'v2') }]);
+    assert.deepEqual(view.tags.map((t) => [t.tag, t.items.map((i) => [i.imageDigest, i.sourceKind, i.sourceRef])]), [
+      ['l', [[other.digest, 'tag', 'p/src:v2']]],
+      ['r', [[imported.digest, 'tag', 'p/src:imp']]],
+    ]);
+    await assert.rejects(f.service.createStream('p', 'new', { spec: {}, annotations: {} }, [{ tag: 'x', source: remote }]), code('ALREADY_EXISTS'));
+    assert.equal(await f.metadata.imageStreams.getTag('p', 'new', 'x'), undefined);
+  });
 });

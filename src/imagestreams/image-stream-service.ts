@@ -1,8 +1,9 @@
-import type { ImageRecord, ImageStreamRecord, Metadata, Page, StreamTagRecord, TagItemPage, TagItemRecord } from '../metadata/stores.ts';
+import type { ImageRecord, ImageStreamRecord, ImageStreamSpec, Metadata, MetadataStores, Page, StreamTagRecord, TagItemPage, TagItemRecord } from '../metadata/stores.ts';
 import { looksLikeDigest, parseDigest } from '../oci/digest.ts';
 import { OciError } from '../oci/errors.ts';
 import { isValidTag, type RepositoryName } from '../oci/names.ts';
 import type { Clock } from '../registry/clock.ts';
+import type { TransactionStep } from '../registry/manifest-events.ts';
 import type { ManifestService } from '../registry/manifest-service.ts';
 import { ImageStreamError } from './errors.ts';
 import { repositoryOf } from './stream-names.ts';
@@ -12,6 +13,51 @@ export const DEFAULT_ITEMS_PER_TAG = 10;
 
 /** Tags read per query when getStream collects every tag. */
 const TAG_BATCH = 1000;
+
+/** How a tag came to point at an image of another tag: what its history item records. */
+type TagOrigin = { readonly kind: 'tag' | 'rollback'; readonly ref: string };
+
+/**
+ * An image to tag in, resolved from a stream tag or image (resolveSource).
+ * `local`: `repository` holds the manifest, so /v2 gets the tag too (no blob
+ * copy). `remote`: only image streams know it (imported; its manifest lives
+ * in another registry), so the target stream records it with the remote
+ * `dockerImageReference` and /v2 does not serve it.
+ */
+export type ResolvedSource =
+  | { readonly kind: 'local'; readonly repository: RepositoryName; readonly digest: string; readonly ref: string }
+  | { readonly kind: 'remote'; readonly repository: RepositoryName; readonly digest: string; readonly ref: string; readonly dockerImageReference: string };
+
+/** A spec tag of createStream / updateStream with the image it takes. */
+export interface SpecTagSource {
+  readonly tag: string;
+  readonly source: ResolvedSource;
+}
+
+function checkTag(tag: string): void {
+  if (!isValidTag(tag)) throw new ImageStreamError('INVALID', `invalid tag ${JSON.stringify(tag.slice(0, 200))}: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+}
+
+/** Appends the stream-only item of a remote image, unless the tag already shows that image (as a repeated push adds nothing). */
+async function remoteItem(
+  tx: MetadataStores,
+  source: ResolvedSource & { kind: 'remote' },
+  project: string,
+  stream: string,
+  tag: string,
+  origin: TagOrigin,
+  now: number,
+): Promise<void> {
+  const current = await tx.imageStreams.getTag(project, stream, tag);
+  if (current?.current.imageDigest === source.digest) return;
+  await tx.imageStreams.addTagItem(project, stream, tag, {
+    createdAt: now,
+    imageDigest: source.digest,
+    dockerImageReference: source.dockerImageReference,
+    sourceKind: origin.kind,
+    sourceRef: origin.ref,
+  });
+}
 
 /** A stream with its status: each live tag with its newest history items. */
 export interface ImageStreamView {
@@ -42,9 +88,11 @@ export interface ImageStreamImageView {
  * tags, history and images, and the writes that move tags (tag across
  * streams, rollback, delete).
  *
- * Tag moves go through the registry (ManifestService.tagExisting) so that the
- * /v2 tag and the stream's history change in one transaction: this relies on
- * ImageStreamRecorder being registered as a listener of that ManifestService.
+ * Tag moves of images the source repository holds go through the registry
+ * (ManifestService.tagExistingAll) so that the /v2 tag and the stream's
+ * history change in one transaction: this relies on ImageStreamRecorder being
+ * registered as a listener of that ManifestService. Imported images (their
+ * manifests live in another registry) move in the streams only.
  * Authorization (pull the source, push the target) is the caller's.
  */
 export class ImageStreamService {
@@ -116,11 +164,39 @@ export class ImageStreamService {
   }
 
   /**
+   * Where `sourceProject/sourceStream:tag` (or `@digest`) takes its image
+   * from, for a later write (tag, createStream, updateStream). Reads only.
+   *
+   * @param sourceTagOrDigest a tag of the source stream, or a digest of one of its images.
+   * @throws ImageStreamError STREAM_NOT_FOUND, TAG_NOT_FOUND, IMAGE_NOT_FOUND, INVALID (bad digest)
+   */
+  async resolveSource(sourceProject: string, sourceStream: string, sourceTagOrDigest: string): Promise<ResolvedSource> {
+    const repository = repositoryOf(sourceProject, sourceStream);
+    if (looksLikeDigest(sourceTagOrDigest)) {
+      try {
+        parseDigest(sourceTagOrDigest);
+      } catch (error) {
+        throw new ImageStreamError('INVALID', `invalid digest ${JSON.stringify(sourceTagOrDigest.slice(0, 200))}`, { cause: error });
+      }
+      const view = await this.getStreamImage(sourceProject, sourceStream, sourceTagOrDigest);
+      return this.#resolved(repository, view.image.digest, view.item, `${sourceProject}/${sourceStream}@${view.image.digest}`);
+    }
+    await this.#requireStream(sourceProject, sourceStream);
+    const current = await this.#metadata.imageStreams.getTag(sourceProject, sourceStream, sourceTagOrDigest);
+    if (current === undefined) throw new ImageStreamError('TAG_NOT_FOUND', `image stream tag ${sourceProject}/${sourceStream}:${sourceTagOrDigest} not found`);
+    return this.#resolved(repository, current.current.imageDigest, current.current, `${sourceProject}/${sourceStream}:${sourceTagOrDigest}`);
+  }
+
+  /**
    * Tags an image of one stream into another (`berth tag src:tag dst:tag`),
-   * across projects too, without copying blobs: the target repository gets
-   * links to the same blobs, the /v2 tag moves, and the target tag's history
-   * gains an item with source 'tag' and sourceRef `project/stream:tag` (or
-   * `project/stream@digest`), all in one transaction.
+   * across projects too, without copying blobs. When the source repository
+   * holds the manifest, the target repository gets links to the same blobs,
+   * the /v2 tag moves, and the target tag's history gains an item with source
+   * 'tag' and sourceRef `project/stream:tag` (or `project/stream@digest`), all
+   * in one transaction. When only the source stream knows the image (it was
+   * imported and lives in another registry), the target's history gains that
+   * item with the image's remote dockerImageReference, as OpenShift tags
+   * images of other registries: see #recordRemote.
    *
    * @param sourceTagOrDigest a tag of the source stream, or a digest of one of its images.
    * @throws ImageStreamError STREAM_NOT_FOUND, TAG_NOT_FOUND, IMAGE_NOT_FOUND, INVALID (bad target tag)
@@ -134,34 +210,20 @@ export class ImageStreamService {
     targetTag: string,
     actor?: string,
   ): Promise<ImageStreamTagView> {
-    if (!isValidTag(targetTag)) throw new ImageStreamError('INVALID', `invalid tag ${JSON.stringify(targetTag.slice(0, 200))}: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-    let digest: string;
-    let ref: string;
-    if (looksLikeDigest(sourceTagOrDigest)) {
-      try {
-        parseDigest(sourceTagOrDigest);
-      } catch (error) {
-        throw new ImageStreamError('INVALID', `invalid digest ${JSON.stringify(sourceTagOrDigest.slice(0, 200))}`, { cause: error });
-      }
-      digest = (await this.getStreamImage(sourceProject, sourceStream, sourceTagOrDigest)).image.digest;
-      ref = `${sourceProject}/${sourceStream}@${digest}`;
-    } else {
-      await this.#requireStream(sourceProject, sourceStream);
-      const current = await this.#metadata.imageStreams.getTag(sourceProject, sourceStream, sourceTagOrDigest);
-      if (current === undefined) throw new ImageStreamError('TAG_NOT_FOUND', `image stream ${sourceProject}/${sourceStream} has no tag ${sourceTagOrDigest}`);
-      digest = current.current.imageDigest;
-      ref = `${sourceProject}/${sourceStream}:${sourceTagOrDigest}`;
-    }
-    await this.#tagExisting(repositoryOf(sourceProject, sourceStream), digest, repositoryOf(targetProject, targetStream), targetTag, actor, { kind: 'tag', ref });
+    checkTag(targetTag);
+    const source = await this.resolveSource(sourceProject, sourceStream, sourceTagOrDigest);
+    await this.#place(source, targetProject, targetStream, targetTag, actor, { kind: 'tag', ref: source.ref });
     return this.getStreamTag(targetProject, targetStream, targetTag);
   }
 
   /**
-   * Rolls a tag back to an earlier item of its history, in one call: the /v2
-   * tag moves to that item's image and the history gains a NEW item (source
-   * 'rollback', sourceRef the generation rolled back to, in decimal), so the
-   * history shows the rollback and can itself be rolled back. Rolling back to
-   * the image the tag already shows changes nothing.
+   * Rolls a tag back to an earlier item of its history, in one call: the tag
+   * (and /v2, when the repository holds the image) moves to that item's image
+   * and the history gains a NEW item (source 'rollback', sourceRef the
+   * generation rolled back to, in decimal), so the history shows the rollback
+   * and can itself be rolled back. Rolling back to the image the tag already
+   * shows changes nothing. An imported item is rolled back to in the stream
+   * only, with its remote dockerImageReference.
    *
    * @throws ImageStreamError STREAM_NOT_FOUND, HISTORY_ITEM_NOT_FOUND, IMAGE_NOT_FOUND (the repository no longer holds that manifest)
    */
@@ -169,9 +231,58 @@ export class ImageStreamService {
     await this.#requireStream(project, stream);
     const item = await this.#metadata.imageStreams.getTagItem(project, stream, tag, toGeneration);
     if (item === undefined) throw new ImageStreamError('HISTORY_ITEM_NOT_FOUND', `tag ${tag} of ${project}/${stream} has no history item ${toGeneration}`);
-    const repository = repositoryOf(project, stream);
-    await this.#tagExisting(repository, item.imageDigest, repository, tag, actor, { kind: 'rollback', ref: String(toGeneration) });
+    const source = await this.#resolved(repositoryOf(project, stream), item.imageDigest, item, `${project}/${stream}:${tag}`);
+    await this.#place(source, project, stream, tag, actor, { kind: 'rollback', ref: String(toGeneration) });
     return this.getStreamTag(project, stream, tag);
+  }
+
+  /**
+   * Creates a stream with its spec, and tags in the images its spec tags
+   * name (resolved beforehand with resolveSource), in ONE transaction:
+   * either the stream exists with all of them or nothing was written.
+   *
+   * @throws ImageStreamError ALREADY_EXISTS, IMAGE_NOT_FOUND (a source lost its manifest since it was resolved), INVALID (bad tag)
+   */
+  async createStream(
+    project: string,
+    name: string,
+    init: { readonly spec: ImageStreamSpec; readonly annotations: Readonly<Record<string, string>> },
+    tags: readonly SpecTagSource[],
+    actor?: string,
+  ): Promise<ImageStreamView> {
+    const now = this.#clock();
+    await this.#writeWithTags(project, name, tags, actor, async (tx) => {
+      if ((await tx.imageStreams.createStream(project, name, now, init.spec, init.annotations)) === undefined) {
+        throw new ImageStreamError('ALREADY_EXISTS', `image stream ${JSON.stringify(`${project}/${name}`)} already exists`);
+      }
+    });
+    return this.getStream(project, name);
+  }
+
+  /**
+   * Replaces a stream's spec and annotations; when the spec changed (a new
+   * generation), tags in the images its spec tags name, in the same
+   * transaction. `changed` says whether the generation moved.
+   *
+   * @throws ImageStreamError STREAM_NOT_FOUND, IMAGE_NOT_FOUND, INVALID (bad tag)
+   * @throws ImageStreamConflictError when `expectedResourceVersion` is not the stored one.
+   */
+  async updateStream(
+    project: string,
+    name: string,
+    update: { readonly spec: ImageStreamSpec; readonly annotations: Readonly<Record<string, string>> },
+    expectedResourceVersion: number | undefined,
+    tags: readonly SpecTagSource[],
+    actor?: string,
+  ): Promise<{ readonly view: ImageStreamView; readonly changed: boolean }> {
+    const stored = await this.#requireStream(project, name);
+    // The store compares the JSON text the same way: an unchanged spec keeps its generation and tags nothing in.
+    const changed = JSON.stringify(stored.spec) !== JSON.stringify(update.spec);
+    let generation = stored.generation;
+    await this.#writeWithTags(project, name, changed ? tags : [], actor, async (tx) => {
+      generation = (await tx.imageStreams.putSpec(project, name, update, expectedResourceVersion)).generation;
+    });
+    return { view: await this.getStream(project, name), changed: generation !== stored.generation };
   }
 
   /**
@@ -198,23 +309,91 @@ export class ImageStreamService {
     }
   }
 
-  async #tagExisting(
-    source: RepositoryName,
-    digest: string,
-    target: RepositoryName,
-    tag: string,
+  /**
+   * Local when `repository` holds the manifest; else remote when the item
+   * that records the image points outside this registry (an imported image,
+   * or one tagged from an imported one); else the image is gone (a manifest
+   * deleted by digest): IMAGE_NOT_FOUND.
+   */
+  async #resolved(repository: RepositoryName, digest: string, item: TagItemRecord | undefined, ref: string): Promise<ResolvedSource> {
+    if ((await this.#metadata.manifests.getManifest(repository.name, digest)) !== undefined) return { kind: 'local', repository, digest, ref };
+    if (item !== undefined && !item.dockerImageReference.startsWith(`${this.#pullSpecHost}/`)) {
+      return { kind: 'remote', repository, digest, ref, dockerImageReference: item.dockerImageReference };
+    }
+    throw new ImageStreamError('IMAGE_NOT_FOUND', `${repository.name} does not hold manifest ${digest}`);
+  }
+
+  /** One tag move: through the registry for a local image, in the stream only for a remote one. */
+  async #place(source: ResolvedSource, project: string, stream: string, tag: string, actor: string | undefined, origin: TagOrigin): Promise<void> {
+    if (source.kind === 'remote') {
+      await this.#recordRemote(source, project, stream, tag, origin);
+      return;
+    }
+    await this.#tagLocal([{ source, tag, origin }], project, stream, actor, undefined);
+  }
+
+  /**
+   * A remote image into a tag: a stream-only history item (source tag or
+   * rollback, the remote dockerImageReference). Order: a /v2 tag of that
+   * name in the target repository goes first (its own transaction, which
+   * drops the stream tag and keeps its history), so /v2 never serves an
+   * image the stream no longer shows; then the item. Should the second
+   * step fail, the tag is absent from both (its history kept) and the call
+   * can be repeated.
+   */
+  async #recordRemote(source: ResolvedSource & { kind: 'remote' }, project: string, stream: string, tag: string, origin: TagOrigin): Promise<void> {
+    const target = repositoryOf(project, stream);
+    if ((await this.#metadata.tags.getTag(target.name, tag)) !== undefined) {
+      try {
+        await this.#manifests.delete(target, { tag });
+      } catch (error) {
+        if (!(error instanceof OciError && error.code === 'MANIFEST_UNKNOWN')) throw error;
+      }
+    }
+    const now = this.#clock();
+    await this.#metadata.withTransaction(async (tx) => {
+      await tx.imageStreams.ensureStream(project, stream, now);
+      await remoteItem(tx, source, project, stream, tag, origin, now);
+    });
+  }
+
+  /** Local images through the registry (ManifestService.tagExistingAll) after `first`, all in one transaction. */
+  async #tagLocal(
+    moves: readonly { readonly source: ResolvedSource; readonly tag: string; readonly origin: TagOrigin }[],
+    project: string,
+    stream: string,
     actor: string | undefined,
-    origin: { kind: 'tag' | 'rollback'; ref: string },
+    first: TransactionStep | undefined,
   ): Promise<void> {
+    const target = repositoryOf(project, stream);
     try {
-      await this.#manifests.tagExisting(source, digest, target, tag, actor, origin);
+      await this.#manifests.tagExistingAll(
+        moves.map((m) => ({ source: m.source.repository, digest: m.source.digest, target, tag: m.tag, origin: m.origin })),
+        actor,
+        first,
+      );
     } catch (error) {
       if (error instanceof OciError && error.code === 'MANIFEST_UNKNOWN') {
-        // E.g. an imported image whose manifest lives only in the remote registry, or one deleted by digest.
-        throw new ImageStreamError('IMAGE_NOT_FOUND', `${source.name} does not hold manifest ${digest}`, { cause: error });
+        // Deleted by digest since it was resolved.
+        throw new ImageStreamError('IMAGE_NOT_FOUND', `a source repository no longer holds its manifest: ${error.message}`, { cause: error });
       }
       throw error;
     }
+  }
+
+  /** `write` (create or update the stream), then every spec tag's image, in one transaction. */
+  async #writeWithTags(project: string, name: string, tags: readonly SpecTagSource[], actor: string | undefined, write: TransactionStep): Promise<void> {
+    for (const t of tags) checkTag(t.tag);
+    const now = this.#clock();
+    const first: TransactionStep = async (tx) => {
+      await write(tx);
+      for (const t of tags) {
+        if (t.source.kind === 'remote') await remoteItem(tx, t.source, project, name, t.tag, { kind: 'tag', ref: t.source.ref }, now);
+      }
+    };
+    const local = tags.filter((t) => t.source.kind === 'local').map((t) => ({ source: t.source, tag: t.tag, origin: { kind: 'tag' as const, ref: t.source.ref } }));
+    if (local.length === 0) await this.#metadata.withTransaction(first);
+    else await this.#tagLocal(local, project, name, actor, first);
   }
 
   async #requireStream(project: string, name: string): Promise<ImageStreamRecord> {

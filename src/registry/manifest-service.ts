@@ -11,7 +11,7 @@ import type { BlobService } from './blob-service.ts';
 import type { Clock } from './clock.ts';
 import { RegistryCaches } from './registry-caches.ts';
 import { blobKey } from './storage-keys.ts';
-import type { ManifestListener, PushedManifest } from './manifest-events.ts';
+import type { ManifestListener, PushedManifest, TransactionStep } from './manifest-events.ts';
 
 /** A manifest reference from a URL: a tag or a digest. */
 export type ManifestReferenceText = { readonly tag: string } | { readonly digest: Digest };
@@ -23,6 +23,16 @@ export function parseReference(text: string): ManifestReferenceText {
 export interface StoredManifest {
   readonly record: ManifestRecord;
   readonly bytes: Buffer;
+}
+
+/** One tag of ManifestService.tagExistingAll: `source` holds `digest`; `target` gets it under `tag`. */
+export interface TagMove {
+  readonly source: RepositoryName;
+  readonly digest: string;
+  readonly target: RepositoryName;
+  readonly tag: string;
+  /** The push's `source` for the listeners; default `{kind: 'tag', ref: '<source>@<digest>'}`. */
+  readonly origin?: { readonly kind: 'tag' | 'rollback'; readonly ref: string } | undefined;
 }
 
 export interface PutManifestResult {
@@ -134,32 +144,55 @@ export class ManifestService {
     actor?: string,
     origin: { readonly kind: 'tag' | 'rollback'; readonly ref: string } = { kind: 'tag', ref: `${source.name}@${digest}` },
   ): Promise<PutManifestResult> {
-    parseTag(tag);
-    const { record, bytes } = await this.get(source, { digest: parseDigest(digest) });
-    const parsed = parseManifest(bytes, record.mediaType);
+    const [result] = await this.tagExistingAll([{ source, digest, target, tag, origin }], actor);
+    if (result === undefined) throw new Error('tagExistingAll returned no result for one move');
+    return result;
+  }
+
+  /**
+   * tagExisting for several tags in ONE transaction, which starts with the
+   * caller's `first` step (e.g. creating the image stream that the tags
+   * belong to): everything commits or nothing does. Results in `moves` order.
+   *
+   * @throws OciError MANIFEST_UNKNOWN when a `source` does not hold its manifest (or lost it meanwhile); whatever `first` throws.
+   */
+  async tagExistingAll(moves: readonly TagMove[], actor?: string, first?: TransactionStep): Promise<PutManifestResult[]> {
     const now = this.#clock();
-    const push: PushedManifest = { repository: target, digest, tag, bytes, parsed, actor, now, source: origin };
-    // Listeners read what they need (the config blob: same bytes, same key) before the transaction.
-    const steps = await Promise.all(this.#listeners.map((l) => l.prepareManifestPush(push)));
+    const prepared: { move: TagMove; subjectDigest: string | null; steps: TransactionStep[] }[] = [];
+    for (const move of moves) {
+      parseTag(move.tag);
+      const { record, bytes } = await this.get(move.source, { digest: parseDigest(move.digest) });
+      const parsed = parseManifest(bytes, record.mediaType);
+      const origin = move.origin ?? { kind: 'tag' as const, ref: `${move.source.name}@${move.digest}` };
+      const push: PushedManifest = { repository: move.target, digest: move.digest, tag: move.tag, bytes, parsed, actor, now, source: origin };
+      // Listeners read what they need (the config blob: same bytes, same key) before the transaction.
+      prepared.push({ move, subjectDigest: record.subjectDigest, steps: await Promise.all(this.#listeners.map((l) => l.prepareManifestPush(push))) });
+    }
     const created = await this.#metadata.withTransaction(async (tx) => {
-      // Read the closure inside the transaction, so a concurrent delete in
-      // `source` either happened before (MANIFEST_UNKNOWN) or waits for us.
-      const closure = await manifestClosure(tx, source, digest);
-      await tx.repositories.ensureRepository(target.name, target.project, now);
-      const existed = (await tx.manifests.getManifest(target.name, digest)) !== undefined;
-      // Children before parents: each manifest lands with what it references already linked.
-      for (const { manifest, references } of closure) {
-        for (const reference of references) {
-          if (reference.kind === 'blob') await tx.blobs.linkBlob(target.name, reference.digest, now);
+      if (first !== undefined) await first(tx);
+      const out: boolean[] = [];
+      for (const { move, steps } of prepared) {
+        const { source, digest, target, tag } = move;
+        // Read the closure inside the transaction, so a concurrent delete in
+        // `source` either happened before (MANIFEST_UNKNOWN) or waits for us.
+        const closure = await manifestClosure(tx, source, digest);
+        await tx.repositories.ensureRepository(target.name, target.project, now);
+        const existed = (await tx.manifests.getManifest(target.name, digest)) !== undefined;
+        // Children before parents: each manifest lands with what it references already linked.
+        for (const { manifest, references } of closure) {
+          for (const reference of references) {
+            if (reference.kind === 'blob') await tx.blobs.linkBlob(target.name, reference.digest, now);
+          }
+          await tx.manifests.putManifest({ ...manifest, repository: target.name, createdAt: now }, references);
         }
-        await tx.manifests.putManifest({ ...manifest, repository: target.name, createdAt: now }, references);
+        await tx.tags.putTag(target.name, tag, digest, now);
+        for (const step of steps) await step(tx);
+        out.push(!existed);
       }
-      await tx.tags.putTag(target.name, tag, digest, now);
-      for (const step of steps) await step(tx);
-      return !existed;
+      return out;
     });
-    this.#caches.forgetTag(RegistryCaches.key(target.name, tag));
-    return { digest, subjectDigest: record.subjectDigest, created };
+    for (const { move } of prepared) this.#caches.forgetTag(RegistryCaches.key(move.target.name, move.tag));
+    return prepared.map(({ move, subjectDigest }, i) => ({ digest: move.digest, subjectDigest, created: created[i] ?? false }));
   }
 
   tooLarge(size: number): OciError {

@@ -234,4 +234,89 @@ describe('streams that track an external registry, through the API', () => {
     assert.equal((await f.metadata.imageStreams.getTag('p', 'moving', 'a'))?.current.imageDigest, images['1.0'].digest);
     assert.equal((await f.metadata.imageStreams.getTag('p', 'moving', 'b'))?.current.imageDigest, images.latest.digest);
   });
+
+  it('an imported image tags into another stream, across projects and by digest, as a stream-only item with its remote reference', async () => {
+    const ref = `${remote.hostPort}/lib/app`;
+    const tagged = ok(await call('PUT', 'namespaces/p/imagestreamtags/copy:prod', { tag: { from: { kind: 'ImageStreamTag', name: 'app:latest' } } }), 201);
+    assert.equal(((tagged.image as Json)['metadata'] as Json)['name'], images.latest.digest);
+    assert.equal((tagged.image as Json)['dockerImageReference'], `${ref}@${images.latest.digest}`);
+    const history = ok(await call('GET', 'namespaces/p/imagestreams/copy/history/prod'));
+    assert.deepEqual(history.items?.map((i) => [i['image'], i['dockerImageReference'], i['source']]), [
+      [images.latest.digest, `${ref}@${images.latest.digest}`, { kind: 'tag', ref: 'p/app:latest' }],
+    ]);
+    // Only the stream knows it: no manifest was copied and /v2 has no such tag (blobs stay remote).
+    assert.equal(await f.metadata.repositories.getRepository('p/copy'), undefined);
+    await assert.rejects(f.registry.manifests.resolve(f.repo('p/copy'), { tag: 'prod' }));
+    // The same again is no change.
+    const again = ok(await call('PUT', 'namespaces/p/imagestreamtags/copy:prod', { tag: { from: { kind: 'ImageStreamTag', name: 'app:latest' } } }));
+    assert.equal(again['generation'], 1);
+
+    // Across projects, by digest; and from a stream-only tag onwards (the remote reference travels with it).
+    const byDigest = ok(await call('PUT', 'namespaces/q/imagestreamtags/mirror:one', { tag: { from: { kind: 'ImageStreamImage', name: `app@${images['1.0'].digest}`, namespace: 'p' } } }), 201);
+    assert.equal((byDigest.image as Json)['dockerImageReference'], `${ref}@${images['1.0'].digest}`);
+    const onwards = ok(await call('PUT', 'namespaces/q/imagestreamtags/mirror:two', { tag: { from: { kind: 'ImageStreamTag', name: 'copy:prod', namespace: 'p' } } }), 201);
+    assert.equal((onwards.image as Json)['dockerImageReference'], `${ref}@${images.latest.digest}`);
+    const q = ok(await call('GET', 'namespaces/q/imagestreams/mirror'));
+    assert.deepEqual(statusTags(q), [['one', [images['1.0'].digest]], ['two', [images.latest.digest]]]);
+  });
+
+  it('an imported tag rolls back to an earlier item in one call', async () => {
+    // pinned:stable holds 1.0 (generation 1), then latest (generation 2): both imported.
+    const rolled = ok(await call('POST', 'namespaces/p/imagestreams/pinned/rollback', { tag: 'stable', generation: 1 }));
+    assert.equal(rolled['generation'], 3);
+    assert.equal(((rolled.image as Json)['metadata'] as Json)['name'], images['1.0'].digest);
+    const history = ok(await call('GET', 'namespaces/p/imagestreams/pinned/history/stable'));
+    assert.deepEqual(history.items?.map((i) => [i['generation'], i['image'], i['source']]), [
+      [3, images['1.0'].digest, { kind: 'rollback', ref: '1' }],
+      [2, images.latest.digest, { kind: 'import', ref: `${remote.hostPort}/lib/app:latest` }],
+      [1, images['1.0'].digest, { kind: 'import', ref: `${remote.hostPort}/lib/app:1.0` }],
+    ]);
+    assert.equal(history.items?.[0]?.['dockerImageReference'], `${remote.hostPort}/lib/app@${images['1.0'].digest}`);
+    assertStatus(await call('POST', 'namespaces/p/imagestreams/pinned/rollback', { tag: 'stable', generation: 9 }), 404, 'NotFound');
+  });
+
+  it('a pushed tag moved to an imported image leaves /v2; rolled back to the pushed one, /v2 serves it again', async () => {
+    const pushed = await f.pushImage('p/mixed', 'v1');
+    assert.equal((await f.registry.manifests.resolve(f.repo('p/mixed'), { tag: 'v1' })).digest, pushed.digest);
+    ok(await call('PUT', 'namespaces/p/imagestreamtags/mixed:v1', { tag: { from: { kind: 'ImageStreamTag', name: 'app:latest' } } }));
+    await assert.rejects(f.registry.manifests.resolve(f.repo('p/mixed'), { tag: 'v1' }), 'no /v2 tag serves what the stream no longer shows');
+    assert.equal(ok(await call('GET', 'namespaces/p/imagestreamtags/mixed:v1'))['generation'], 2);
+    const rolled = ok(await call('POST', 'namespaces/p/imagestreams/mixed/rollback', { tag: 'v1', generation: 1 }));
+    assert.equal(((rolled.image as Json)['metadata'] as Json)['name'], pushed.digest);
+    assert.equal((await f.registry.manifests.resolve(f.repo('p/mixed'), { tag: 'v1' })).digest, pushed.digest);
+    const history = ok(await call('GET', 'namespaces/p/imagestreams/mixed/history/v1'));
+    assert.deepEqual(history.items?.map((i) => [i['image'], (i['source'] as Json)['kind']]), [
+      [pushed.digest, 'rollback'],
+      [images.latest.digest, 'tag'],
+      [pushed.digest, 'push'],
+    ]);
+  });
+
+  it('POST with spec tags from imported and pushed tags writes all of them, or nothing when a source is missing', async () => {
+    const doc = {
+      metadata: { name: 'assembled' },
+      spec: {
+        tags: [
+          { name: 'remote', from: { kind: 'ImageStreamTag', name: 'app:1.0' } },
+          { name: 'local', from: { kind: 'ImageStreamTag', name: 'mixed:v1' } },
+        ],
+      },
+    };
+    const created = ok(await call('POST', 'namespaces/p/imagestreams', doc), 201);
+    const pushed = (await f.metadata.imageStreams.getTag('p', 'mixed', 'v1'))?.current.imageDigest;
+    assert.deepEqual(statusTags(created), [['local', [pushed]], ['remote', [images['1.0'].digest]]]);
+    assert.equal((await f.registry.manifests.resolve(f.repo('p/assembled'), { tag: 'local' })).digest, pushed);
+    await assert.rejects(f.registry.manifests.resolve(f.repo('p/assembled'), { tag: 'remote' }));
+
+    // The second source does not exist: 404, and neither the stream nor the first tag was written.
+    const missing = `sha256:${'0'.repeat(64)}`;
+    const half = { metadata: { name: 'half' }, spec: { tags: [doc.spec.tags[1], { name: 'gone', from: { kind: 'ImageStreamImage', name: `app@${missing}` } }] } };
+    assertStatus(await call('POST', 'namespaces/p/imagestreams', half), 404, 'NotFound', /spec\.tags\[1\]\.from/);
+    assertStatus(await call('GET', 'namespaces/p/imagestreams/half'), 404, 'NotFound');
+    await assert.rejects(f.registry.manifests.resolve(f.repo('p/half'), { tag: 'local' }));
+    // An existing stream is refused whole: its tags stay as they were.
+    const clash = { metadata: { name: 'assembled' }, spec: { tags: [{ name: 'extra', from: { kind: 'ImageStreamTag', name: 'app:latest' } }] } };
+    assertStatus(await call('POST', 'namespaces/p/imagestreams', clash), 409, 'AlreadyExists');
+    assert.deepEqual(statusTags(ok(await call('GET', 'namespaces/p/imagestreams/assembled'))).map((t) => t[0]), ['local', 'remote']);
+  });
 });

@@ -15,7 +15,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Authorizer, Principal, RegistryVerb } from '../../../authz/authorizer.ts';
 import { ImageStreamError } from '../../../imagestreams/errors.ts';
-import type { ImageStreamService } from '../../../imagestreams/image-stream-service.ts';
+import type { ImageStreamService, SpecTagSource } from '../../../imagestreams/image-stream-service.ts';
 import { tracksRemote } from '../../../imagestreams/image-importer.ts';
 import type { ImageImporter, PullSecrets } from '../../../imagestreams/import-contract.ts';
 import { pullSpec } from '../../../imagestreams/stream-names.ts';
@@ -45,7 +45,7 @@ import {
 /** What the image-stream routes need; `importer` and `pullSecrets` absent: their routes are not mounted. */
 export interface ImageStreamRouteDeps {
   readonly imageStreams: ImageStreamService;
-  /** For what ImageStreamService does not cover: creating, updating and deleting streams, projects, manifests. */
+  /** For what ImageStreamService does not cover: deleting streams, projects, the import schedule. */
   readonly metadata: Metadata;
   /** For the second check of a tag across streams (pull on the source). */
   readonly authorizer: Authorizer;
@@ -272,12 +272,10 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       checkIdentity(body, params.p, undefined);
       await requireProject(params.p);
       const spec = specOf(body);
-      const references = await specReferences(deps, principal, params.p, spec);
-      const now = clock();
-      const created = await metadata.imageStreams.createStream(params.p, name, now, spec, annotationsOf(body, {}));
-      if (created === undefined) throw new ApiError('AlreadyExists', `image stream ${q(`${params.p}/${name}`)} already exists`, { kind: 'imagestreams', name });
+      // Every check first (pull on each source, each source exists); then one transaction writes the stream with every tag.
+      const tags = await specTagSources(deps, principal, params.p, spec);
+      await imageStreams.createStream(params.p, name, { spec, annotations: annotationsOf(body, {}) }, tags, principal.name);
       if (tracksRemote(spec)) await requestImport(params.p, name);
-      await references.apply(name);
       return { status: 201, body: imageStreamObject(await imageStreams.getStream(params.p, name)) };
     },
   });
@@ -300,10 +298,9 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       if (stored === undefined) throw new ImageStreamNotFoundError(params.p, params.name);
       const expected = body.metadata.resourceVersion === undefined ? undefined : Number(body.metadata.resourceVersion);
       const spec = specOf(body);
-      const references = await specReferences(deps, principal, params.p, spec);
-      const updated = await metadata.imageStreams.putSpec(params.p, params.name, { spec, annotations: annotationsOf(body, stored.annotations) }, expected);
-      if (tracksRemote(spec) && updated.generation !== stored.generation) await requestImport(params.p, params.name);
-      if (updated.generation !== stored.generation) await references.apply(params.name);
+      const tags = await specTagSources(deps, principal, params.p, spec);
+      const { changed } = await imageStreams.updateStream(params.p, params.name, { spec, annotations: annotationsOf(body, stored.annotations) }, expected, tags, principal.name);
+      if (tracksRemote(spec) && changed) await requestImport(params.p, params.name);
       return { body: imageStreamObject(await imageStreams.getStream(params.p, params.name)) };
     },
   });
@@ -557,27 +554,29 @@ function parseSourceReference(from: { kind: string; name: string; namespace?: st
 
 /**
  * The spec tags that point at another stream's tag or image
- * (`from.kind` ImageStreamTag / ImageStreamImage), checked before anything is
- * written: the caller must be allowed to pull each source, and a source tag
- * must exist. `apply` then tags each image in, as `PUT …/imagestreamtags` does.
+ * (`from.kind` ImageStreamTag / ImageStreamImage), checked and resolved
+ * before anything is written: the caller must be allowed to pull each source,
+ * and each source tag or image must exist. The service then writes the
+ * stream with all of them in one transaction.
  */
-async function specReferences(deps: ImageStreamRouteDeps, principal: Principal, project: string, spec: ImageStreamSpec) {
-  const references: Array<{ tag: string; sourceProject: string; sourceStream: string; sourceRef: string }> = [];
+async function specTagSources(deps: ImageStreamRouteDeps, principal: Principal, project: string, spec: ImageStreamSpec): Promise<SpecTagSource[]> {
+  const out: SpecTagSource[] = [];
   for (const [i, tag] of (spec.tags ?? []).entries()) {
     const from = tag.from;
     if (from === undefined || (from.kind !== 'ImageStreamTag' && from.kind !== 'ImageStreamImage')) continue;
-    const source = parseSourceReference(from, project, `spec.tags[${i}].from.name`);
+    const field = `spec.tags[${i}].from`;
+    const source = parseSourceReference(from, project, `${field}.name`);
     await requireSourcePull(deps.authorizer, principal, source.sourceProject, source.sourceStream);
-    if (from.kind === 'ImageStreamTag' && (await deps.metadata.imageStreams.getTag(source.sourceProject, source.sourceStream, source.sourceRef)) === undefined) {
-      throw new ApiError('NotFound', `spec.tags[${i}].from: image stream tag ${q(`${source.sourceProject}/${source.sourceStream}:${source.sourceRef}`)} not found`, { kind: 'imagestreamtags', name: from.name });
+    try {
+      out.push({ tag: tag.name, source: await deps.imageStreams.resolveSource(source.sourceProject, source.sourceStream, source.sourceRef) });
+    } catch (error) {
+      if (!(error instanceof ImageStreamError)) throw error;
+      const kind = error.code === 'TAG_NOT_FOUND' ? 'imagestreamtags' : error.code === 'IMAGE_NOT_FOUND' ? 'imagestreamimages' : 'imagestreams';
+      if (error.reason === 'NotFound') throw new ApiError('NotFound', `${field}: ${error.message}`, { kind, name: from.name });
+      throw invalidField(`${field}.name`, error.message);
     }
-    references.push({ tag: tag.name, ...source });
   }
-  return {
-    apply: async (stream: string) => {
-      for (const r of references) await deps.imageStreams.tag(r.sourceProject, r.sourceStream, r.sourceRef, project, stream, r.tag, principal.name);
-    },
-  };
+  return out;
 }
 
 async function requireSourcePull(authorizer: Authorizer, principal: Principal, project: string, stream: string): Promise<void> {
