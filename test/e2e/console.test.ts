@@ -350,6 +350,7 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
     await tokens.first().filter({ hasNotText: tokenPage1[0]! }).waitFor();
     const tokenPage2 = await tokens.allTextContents();
     assert.deepEqual([...tokenPage1, ...tokenPage2].sort(), [...allTokens].sort(), 'two pages hold every token once');
+    assert.equal(await page.getByRole('navigation', { name: 'Tokens of ci pages' }).getByRole('button', { name: 'Next page' }).isDisabled(), true, 'no page after the last');
     await shot(page, 'members-paged');
   });
 
