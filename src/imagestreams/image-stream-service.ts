@@ -6,7 +6,7 @@ import type { Clock } from '../registry/clock.ts';
 import type { TransactionStep } from '../registry/manifest-events.ts';
 import type { ManifestService } from '../registry/manifest-service.ts';
 import { ImageStreamError } from './errors.ts';
-import { repositoryOf } from './stream-names.ts';
+import { pullSpec, repositoryOf } from './stream-names.ts';
 
 /** Items of each tag's history that getStream returns by default (the API's `status.tags[].items`). */
 export const DEFAULT_ITEMS_PER_TAG = 10;
@@ -124,7 +124,7 @@ export class ImageStreamService {
       if (page.length < TAG_BATCH) break;
       after = page.at(-1)?.tag;
     }
-    return { stream, dockerImageRepository: `${this.#pullSpecHost}/${project}/${name}`, tags };
+    return { stream, dockerImageRepository: `${this.#pullSpecHost}/${project}/${name}`, tags: tags.map((t) => ({ tag: t.tag, items: t.items.map((i) => this.#shown(stream, i)) })) };
   }
 
   /** A project's streams in byte order of name, keyset-paged. */
@@ -134,8 +134,8 @@ export class ImageStreamService {
 
   /** @throws ImageStreamError STREAM_NOT_FOUND */
   async listTagHistory(project: string, stream: string, tag: string, page: TagItemPage): Promise<TagItemRecord[]> {
-    await this.#requireStream(project, stream);
-    return this.#metadata.imageStreams.listTagItems(project, stream, tag, page);
+    const record = await this.#requireStream(project, stream);
+    return (await this.#metadata.imageStreams.listTagItems(project, stream, tag, page)).map((i) => this.#shown(record, i));
   }
 
   /** @throws ImageStreamError STREAM_NOT_FOUND, TAG_NOT_FOUND, IMAGE_NOT_FOUND (the tag's image has no record) */
@@ -145,7 +145,7 @@ export class ImageStreamService {
     if (current === undefined) throw new ImageStreamError('TAG_NOT_FOUND', `image stream ${project}/${stream} has no tag ${tag}`);
     const image = await this.#metadata.images.getImage(current.current.imageDigest);
     if (image === undefined) throw new ImageStreamError('IMAGE_NOT_FOUND', `image ${current.current.imageDigest} of ${project}/${stream}:${tag} is not recorded`);
-    return { stream: record, tag: current, image };
+    return { stream: record, tag: { ...current, current: this.#shown(record, current.current) }, image };
   }
 
   /**
@@ -154,6 +154,12 @@ export class ImageStreamService {
    * @throws ImageStreamError STREAM_NOT_FOUND, IMAGE_NOT_FOUND
    */
   async getStreamImage(project: string, stream: string, digest: string): Promise<ImageStreamImageView> {
+    const view = await this.#streamImage(project, stream, digest);
+    return view.item === undefined ? view : { ...view, item: this.#shown(view.stream, view.item) };
+  }
+
+  /** getStreamImage with the item as stored (its source reference, whatever the reference policy). */
+  async #streamImage(project: string, stream: string, digest: string): Promise<ImageStreamImageView> {
     const record = await this.#requireStream(project, stream);
     const notFound = () => new ImageStreamError('IMAGE_NOT_FOUND', `image stream ${project}/${stream} has no image ${digest}`);
     const item = await this.#metadata.imageStreams.findImageItem(project, stream, digest);
@@ -178,7 +184,7 @@ export class ImageStreamService {
       } catch (error) {
         throw new ImageStreamError('INVALID', `invalid digest ${JSON.stringify(sourceTagOrDigest.slice(0, 200))}`, { cause: error });
       }
-      const view = await this.getStreamImage(sourceProject, sourceStream, sourceTagOrDigest);
+      const view = await this.#streamImage(sourceProject, sourceStream, sourceTagOrDigest);
       return this.#resolved(repository, view.image.digest, view.item, `${sourceProject}/${sourceStream}@${view.image.digest}`);
     }
     await this.#requireStream(sourceProject, sourceStream);
@@ -394,6 +400,20 @@ export class ImageStreamService {
     const local = tags.filter((t) => t.source.kind === 'local').map((t) => ({ source: t.source, tag: t.tag, origin: { kind: 'tag' as const, ref: t.source.ref } }));
     if (local.length === 0) await this.#metadata.withTransaction(first);
     else await this.#tagLocal(local, project, name, actor, first);
+  }
+
+  /**
+   * A history item as clients see it. With the tag's `referencePolicy: Local`
+   * its dockerImageReference is this registry's pull spec
+   * (`host/project/stream@digest`), as OpenShift shows it, so consumers pull
+   * through Berth; with Source (the default) it is where the image came from.
+   * What is stored is always the source reference (the item's `source.ref`
+   * and tagging onwards keep using it).
+   */
+  #shown(stream: ImageStreamRecord, item: TagItemRecord): TagItemRecord {
+    const policy = stream.spec.tags?.find((t) => t.name === item.tag)?.referencePolicy?.type;
+    if (policy !== 'Local') return item;
+    return { ...item, dockerImageReference: pullSpec(this.#pullSpecHost, stream.project, stream.name, item.imageDigest) };
   }
 
   async #requireStream(project: string, name: string): Promise<ImageStreamRecord> {

@@ -319,4 +319,34 @@ describe('streams that track an external registry, through the API', () => {
     assertStatus(await call('POST', 'namespaces/p/imagestreams', clash), 409, 'AlreadyExists');
     assert.deepEqual(statusTags(ok(await call('GET', 'namespaces/p/imagestreams/assembled'))).map((t) => t[0]), ['local', 'remote']);
   });
+
+  it('referencePolicy Local shows this registry\'s pull spec as dockerImageReference; Source the remote one', async () => {
+    const remoteRef = `${remote.hostPort}/lib/app`;
+    const localRef = `${PULL_SPEC_HOST}/p/local-ref@${images['1.0'].digest}`;
+    const doc = { metadata: { name: 'local-ref' }, spec: { tags: [{ name: 'v1', from: { kind: 'DockerImage', name: `${remoteRef}:1.0` }, referencePolicy: { type: 'Local' } }] } };
+    ok(await call('POST', 'namespaces/p/imagestreams', doc), 201);
+    const stream = await settled('local-ref');
+    const item = ((stream.status?.['tags'] as Json[])[0]?.['items'] as Json[])[0];
+    assert.equal(item?.['dockerImageReference'], localRef);
+    assert.deepEqual(item?.['source'], { kind: 'import', ref: `${remoteRef}:1.0` }, 'where it came from stays visible');
+    assert.deepEqual((stream.spec?.['tags'] as Json[])[0]?.['referencePolicy'], { type: 'Local' });
+    const history = ok(await call('GET', 'namespaces/p/imagestreams/local-ref/history/v1'));
+    assert.equal(history.items?.[0]?.['dockerImageReference'], localRef);
+    const istag = ok(await call('GET', 'namespaces/p/imagestreamtags/local-ref:v1'));
+    assert.equal((istag.image as Json)['dockerImageReference'], localRef);
+    assert.deepEqual(istag['tag'] && (istag['tag'] as Json)['referencePolicy'], { type: 'Local' });
+    const isimage = ok(await call('GET', `namespaces/p/imagestreamimages/local-ref@${images['1.0'].digest}`));
+    assert.equal((isimage.image as Json)['dockerImageReference'], localRef);
+
+    // Tagged onwards into a stream with the default policy, it is the remote image again.
+    const copied = ok(await call('PUT', 'namespaces/p/imagestreamtags/copy:from-local', { tag: { from: { kind: 'ImageStreamTag', name: 'local-ref:v1' } } }), 201);
+    assert.equal((copied.image as Json)['dockerImageReference'], `${remoteRef}@${images['1.0'].digest}`);
+
+    // Back to Source: the same item shows the remote reference (the spec change imports nothing new).
+    const source = { ...stream, spec: { tags: [{ ...doc.spec.tags[0], referencePolicy: { type: 'Source' } }] } };
+    ok(await call('PUT', 'namespaces/p/imagestreams/local-ref', source));
+    const after = await settled('local-ref');
+    const items = (after.status?.['tags'] as Json[])[0]?.['items'] as Json[];
+    assert.deepEqual(items.map((i) => i['dockerImageReference']), [`${remoteRef}@${images['1.0'].digest}`]);
+  });
 });
