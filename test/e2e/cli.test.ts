@@ -1,8 +1,10 @@
 /**
  * The `berth` command against a real Berth over TLS, trusting only the CA the
  * server generated: login (password, pasted token), users, projects, role
- * bindings, who-can, service accounts and their tokens, the containers auth
- * file used by skopeo, token refresh, logout.
+ * bindings, who-can, service accounts and their tokens (rotation too), the
+ * containers auth file used by skopeo, anonymous pull by podman through
+ * `policy add-role-to-group registry-viewer system:unauthenticated`, signing
+ * keys (rotate, retire), token refresh, logout.
  *
  * The CLI runs as a child process with its own BERTH_CONFIG_DIR and
  * REGISTRY_AUTH_FILE in a temp dir; only the process environment of the CLI
@@ -331,6 +333,34 @@ describe('berth CLI against a real server', { concurrency: false, timeout: 600_0
     assert.equal(inspected.Digest, layout.digest);
     const anonymous = await tools.skopeoInspect(`docker://${server.hostPort}/demo/app:1.0`, ['--no-creds'], { allowFailure: true });
     assert.notEqual(anonymous.code, 0, 'without credentials the image is not visible');
+  });
+
+  test('policy add-role-to-group registry-viewer system:unauthenticated -n demo makes podman pull anonymously; remove-role-from-group ends it', async () => {
+    // podman with an empty auth file: it has nothing to send, as on a machine that never logged in.
+    const emptyAuth = join(work, 'anonymous-auth.json');
+    await writeFile(emptyAuth, '{"auths":{}}\n', { mode: 0o600 });
+    const env = { REGISTRY_AUTH_FILE: emptyAuth };
+    const image = `${server.hostPort}/demo/app:1.0`;
+    const anonymousPull = (store: string) => tools.podman(store, ['pull', ...tools.tlsArgs(), image], { env, allowFailure: true, timeoutMs: 120_000 });
+
+    const before = await anonymousPull('anon-before');
+    assert.notEqual(before.code, 0, `an anonymous pull must fail before the binding:\n${before.stdout}\n${before.stderr}`);
+    assert.match(before.stderr, /unauthorized|authentication required|denied|401|403/i, before.stderr);
+
+    assert.match(await ok(['policy', 'add-role-to-group', 'registry-viewer', 'system:unauthenticated', '-n', 'demo']), /system:unauthenticated/);
+    const bound = await json<{ items: Array<{ roleRef: { name: string }; subjects: Array<{ kind: string; name: string }> }> }>(['get', 'rolebindings', '-n', 'demo']);
+    assert.ok(bound.items.find((b) => b.roleRef.name === 'registry-viewer')?.subjects.some((x) => x.kind === 'Group' && x.name === 'system:unauthenticated'), JSON.stringify(bound.items));
+    const pulled = await anonymousPull('anon-bound');
+    assert.equal(pulled.code, 0, `an anonymous pull must succeed once system:unauthenticated is bound:\n${pulled.stderr}`);
+    const id = (await tools.podman('anon-bound', ['images', '--quiet', '--no-trunc'], { env })).stdout.trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/, 'podman stored the image');
+    const push = await tools.skopeoCopy(layout.ref, `docker://${server.hostPort}/demo/app:anonymous`, ['--dest-no-creds'], { allowFailure: true, timeoutMs: 120_000 });
+    assert.notEqual(push.code, 0, 'registry-viewer is pull only: an anonymous push still fails');
+
+    await ok(['policy', 'remove-role-from-group', 'registry-viewer', 'system:unauthenticated', '-n', 'demo']);
+    const afterRemoval = await anonymousPull('anon-after');
+    assert.notEqual(afterRemoval.code, 0, `an anonymous pull must fail again after remove-role-from-group:\n${afterRemoval.stdout}`);
+    assert.match(afterRemoval.stderr, /unauthorized|authentication required|denied|401|403/i, afterRemoval.stderr);
   });
 
   test('a revoked access token is refreshed once with the refresh token', async () => {
