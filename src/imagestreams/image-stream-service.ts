@@ -11,8 +11,8 @@ import { pullSpec, repositoryOf } from './stream-names.ts';
 /** Items of each tag's history that getStream returns by default (the API's `status.tags[].items`). */
 export const DEFAULT_ITEMS_PER_TAG = 10;
 
-/** Tags read per query when getStream collects every tag. */
-const TAG_BATCH = 1000;
+/** Streams whose tags and items are read in one query (listStreamViews). */
+const VIEW_BATCH = 500;
 
 /** How a tag came to point at an image of another tag: what its history item records. */
 type TagOrigin = { readonly kind: 'tag' | 'rollback'; readonly ref: string };
@@ -110,26 +110,67 @@ export class ImageStreamService {
   }
 
   /** @throws ImageStreamError STREAM_NOT_FOUND */
+  /** Two queries: the stream, then every tag with its newest items. @throws ImageStreamError STREAM_NOT_FOUND */
   async getStream(project: string, name: string, options: { itemsPerTag?: number } = {}): Promise<ImageStreamView> {
     const stream = await this.#requireStream(project, name);
-    const itemsPerTag = options.itemsPerTag ?? DEFAULT_ITEMS_PER_TAG;
-    const tags: { tag: string; items: TagItemRecord[] }[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.#metadata.imageStreams.listTags(project, name, { after, limit: TAG_BATCH });
-      for (const t of page) {
-        const items = await this.#metadata.imageStreams.listTagItems(project, name, t.tag, { limit: itemsPerTag });
-        tags.push({ tag: t.tag, items });
-      }
-      if (page.length < TAG_BATCH) break;
-      after = page.at(-1)?.tag;
-    }
-    return { stream, dockerImageRepository: `${this.#pullSpecHost}/${project}/${name}`, tags: tags.map((t) => ({ tag: t.tag, items: t.items.map((i) => this.#shown(stream, i)) })) };
+    const [view] = await this.#views([stream], options.itemsPerTag ?? DEFAULT_ITEMS_PER_TAG);
+    if (view === undefined) throw new Error('no view of a stream that was just read');
+    return view;
   }
 
   /** A project's streams in byte order of name, keyset-paged. */
   listStreams(project: string, page: Page): Promise<ImageStreamRecord[]> {
     return this.#metadata.imageStreams.listStreams(project, page);
+  }
+
+  /**
+   * A page of a project's streams (byte order of name, keyset-paged), each
+   * with its status as getStream gives it: one query for the streams and one
+   * per VIEW_BATCH of them for all their tags and items, however many tags.
+   */
+  async listStreamViews(project: string, page: Page, options: { itemsPerTag?: number } = {}): Promise<ImageStreamView[]> {
+    const streams = await this.#metadata.imageStreams.listStreams(project, page);
+    return this.#views(streams, options.itemsPerTag ?? DEFAULT_ITEMS_PER_TAG);
+  }
+
+  /**
+   * An image as seen from a project that holds it: through the first stream
+   * (byte order of name) whose history records it or whose repository holds
+   * its manifest. `dockerImageReference` is that stream's newest history item
+   * for it (as its tag's reference policy shows it), else the stream's pull
+   * spec. Undefined when no stream of the project has it. A constant number
+   * of indexed queries, however many streams the project has.
+   */
+  async findProjectImage(project: string, digest: string): Promise<{ readonly image: ImageRecord; readonly dockerImageReference: string } | undefined> {
+    const image = await this.#metadata.images.getImage(digest);
+    if (image === undefined) return undefined;
+    const name = await this.#metadata.imageStreams.findImageStream(project, digest);
+    if (name === undefined) return undefined;
+    const stream = await this.#metadata.imageStreams.getStream(project, name);
+    if (stream === undefined) return undefined;
+    const item = await this.#metadata.imageStreams.findImageItem(project, name, digest);
+    return { image, dockerImageReference: item === undefined ? pullSpec(this.#pullSpecHost, project, name, digest) : this.#shown(stream, item).dockerImageReference };
+  }
+
+  /** Views of streams of one project, their tags and items read VIEW_BATCH streams per query. */
+  async #views(streams: readonly ImageStreamRecord[], itemsPerTag: number): Promise<ImageStreamView[]> {
+    const byStream = new Map<string, { tag: string; items: TagItemRecord[] }[]>();
+    for (let i = 0; i < streams.length; i += VIEW_BATCH) {
+      const batch = streams.slice(i, i + VIEW_BATCH);
+      const project = batch[0]?.project;
+      if (project === undefined) continue;
+      const rows = await this.#metadata.imageStreams.listRecentTagItems(project, batch.map((s) => s.name), itemsPerTag);
+      for (const row of rows) {
+        let tags = byStream.get(row.stream);
+        if (tags === undefined) byStream.set(row.stream, (tags = []));
+        tags.push({ tag: row.tag, items: [...row.items] });
+      }
+    }
+    return streams.map((stream) => ({
+      stream,
+      dockerImageRepository: `${this.#pullSpecHost}/${stream.project}/${stream.name}`,
+      tags: (byStream.get(stream.name) ?? []).map((t) => ({ tag: t.tag, items: t.items.map((i) => this.#shown(stream, i)) })),
+    }));
   }
 
   /** @throws ImageStreamError STREAM_NOT_FOUND */

@@ -9,6 +9,7 @@ import type {
   NewTagItem,
   Page,
   StreamPage,
+  StreamTagItems,
   StreamTagRecord,
   TagItemPage,
   TagItemRecord,
@@ -429,6 +430,88 @@ export class KyselyImageStreamStore implements ImageStreamStore {
       .limit(1)
       .executeTakeFirst();
     return row === undefined ? undefined : toItem(row);
+  }
+
+  async listRecentTagItems(project: string, streams: readonly string[], itemsPerTag: number): Promise<StreamTagItems[]> {
+    if (streams.length === 0 || itemsPerTag <= 0) return [];
+    // Per live tag: the generation of its itemsPerTag-th newest item (one
+    // backward probe of the primary key), then a range scan of the items at
+    // or above it. Both engines use the condition as the index range.
+    const rows = await this.#db
+      .selectFrom('image_stream_tags as t')
+      .innerJoin('image_stream_tag_items as i', (join) =>
+        join.onRef('i.project', '=', 't.project').onRef('i.stream', '=', 't.stream').onRef('i.tag', '=', 't.tag'),
+      )
+      .select([
+        'i.project as project',
+        'i.stream as stream',
+        'i.tag as tag',
+        'i.generation as generation',
+        'i.created_at as created_at',
+        'i.image_digest as image_digest',
+        'i.docker_image_reference as docker_image_reference',
+        'i.source_kind as source_kind',
+        'i.source_ref as source_ref',
+      ])
+      .where('t.project', '=', project)
+      .where('t.stream', 'in', [...streams])
+      .where((eb) =>
+        eb(
+          'i.generation',
+          '>=',
+          eb.fn.coalesce(
+            eb
+              .selectFrom('image_stream_tag_items as i2')
+              .select('i2.generation')
+              .whereRef('i2.project', '=', 't.project')
+              .whereRef('i2.stream', '=', 't.stream')
+              .whereRef('i2.tag', '=', 't.tag')
+              .orderBy('i2.generation', 'desc')
+              .limit(1)
+              .offset(itemsPerTag - 1),
+            sql.lit(0),
+          ),
+        ),
+      )
+      .orderBy('t.stream')
+      .orderBy('t.tag')
+      .orderBy('i.generation', 'desc')
+      .execute();
+    const out: { stream: string; tag: string; items: TagItemRecord[] }[] = [];
+    for (const row of rows) {
+      const last = out.at(-1);
+      if (last !== undefined && last.stream === row.stream && last.tag === row.tag) last.items.push(toItem(row));
+      else out.push({ stream: row.stream, tag: row.tag, items: [toItem(row)] });
+    }
+    return out;
+  }
+
+  async findImageStream(project: string, imageDigest: string): Promise<string | undefined> {
+    // `project/` is cut off the repository name to probe image_streams by its
+    // primary key; substr counts characters, as [...project] does.
+    const prefixLength = [...project].length + 1;
+    const row = await this.#db
+      .selectFrom((db) =>
+        db
+          .selectFrom('image_stream_tag_items')
+          .select('stream')
+          .where('project', '=', project)
+          .where('image_digest', '=', imageDigest)
+          .unionAll(
+            db
+              .selectFrom('manifests as m')
+              .innerJoin('image_streams as s', (join) =>
+                join.on('s.project', '=', project).on('s.name', '=', sql<string>`substr(m.repository, ${prefixLength + 1})`),
+              )
+              .select('s.name as stream')
+              .where('m.digest', '=', imageDigest)
+              .where(sql<string>`substr(m.repository, 1, ${prefixLength})`, '=', `${project}/`),
+          )
+          .as('hits'),
+      )
+      .select((eb) => eb.fn.min<string>('hits.stream').as('stream'))
+      .executeTakeFirst();
+    return row?.stream ?? undefined;
   }
 
   async scheduleImport(project: string, name: string, at: number | null): Promise<boolean> {

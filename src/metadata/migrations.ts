@@ -482,6 +482,28 @@ function imageStreamImportGeneration(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Lookups of an image across a project (`GET …/images/{digest}`: which stream
+ * records it, which repository holds it) as index probes rather than one
+ * probe per stream: history by (project, image, stream), manifests by digest.
+ */
+function imageLookupIndexes(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createIndex('image_stream_tag_items_project_image')
+        .on('image_stream_tag_items')
+        .columns(['project', 'image_digest', 'stream'])
+        .execute();
+      await db.schema.createIndex('manifests_digest').on('manifests').columns(['digest', 'repository']).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropIndex('manifests_digest').execute();
+      await db.schema.dropIndex('image_stream_tag_items_project_image').execute();
+    },
+  };
+}
+
 /** The migrations in order, for one dialect (only column types and storage options differ). */
 export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -490,6 +512,7 @@ export function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
     '0003_imagestreams': imageStreams(dialect),
     '0004_pull_secrets': pullSecrets(dialect),
     '0005_imagestream_import_generation': imageStreamImportGeneration(dialect),
+    '0006_image_lookup_indexes': imageLookupIndexes(),
   };
 }
 

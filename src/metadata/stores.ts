@@ -575,6 +575,14 @@ export interface StreamTagRecord {
   readonly current: TagItemRecord;
 }
 
+/** A live tag of a stream with its newest history items (listRecentTagItems). */
+export interface StreamTagItems {
+  readonly stream: string;
+  readonly tag: string;
+  /** Newest first; never empty (a live tag points at one of its items). */
+  readonly items: readonly TagItemRecord[];
+}
+
 /** Keyset page over (project, name) for listings across projects. */
 export interface StreamPage {
   readonly after?: { readonly project: string; readonly name: string } | undefined;
@@ -641,6 +649,21 @@ export interface ImageStreamStore {
   getTagItem(project: string, stream: string, tag: string, generation: number): Promise<TagItemRecord | undefined>;
   /** The newest history item of any tag of the stream that records this image; undefined when none does. */
   findImageItem(project: string, stream: string, imageDigest: string): Promise<TagItemRecord | undefined>;
+  /**
+   * The newest `itemsPerTag` history items of every live tag of each of
+   * `streams` (all in `project`), in one query: tags in byte order per
+   * stream, items newest first. Streams without tags (or that do not exist)
+   * are absent. Each tag costs one index probe plus its items, however long
+   * its history.
+   */
+  listRecentTagItems(project: string, streams: readonly string[], itemsPerTag: number): Promise<StreamTagItems[]>;
+  /**
+   * The first stream of the project, in byte order of name, whose history
+   * records the image or whose repository (`project/name`) holds its
+   * manifest; undefined when none does. One query on indexes (by project and
+   * image, and manifests by digest), whatever the number of streams.
+   */
+  findImageStream(project: string, imageDigest: string): Promise<string | undefined>;
   /** Sets (or with null clears) when the stream should be imported next. False when there is no such stream. */
   scheduleImport(project: string, name: string, at: number | null): Promise<boolean>;
   /**

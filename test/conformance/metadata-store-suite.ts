@@ -1235,6 +1235,56 @@ export function metadataStoreSuite(
         assert.equal((await m.imageStreams.getStream('p', 'remote'))?.nextImportAt, 7000);
       });
 
+      it('listRecentTagItems gives the newest items of every live tag of several streams in one query', async () => {
+        for (const [project, name] of [['p', 'a'], ['p', 'a/b'], ['p', 'c'], ['q', 'a']] as const) await m.imageStreams.ensureStream(project, name, 1);
+        for (let g = 1; g <= 5; g++) await m.imageStreams.addTagItem('p', 'a', 'latest', item(`a-latest-${g}`, g));
+        await m.imageStreams.addTagItem('p', 'a', 'v1', item('a-v1', 10));
+        await m.imageStreams.addTagItem('p', 'a', 'gone', item('a-gone', 11));
+        await m.imageStreams.deleteTag('p', 'a', 'gone', 12);
+        await m.imageStreams.addTagItem('p', 'a/b', 'x', item('ab-x', 13));
+        await m.imageStreams.addTagItem('p', 'c', 'y', item('c-y', 14));
+        await m.imageStreams.addTagItem('q', 'a', 'latest', item('q-a', 15));
+        await m.imageStreams.ensureStream('p', 'empty', 16);
+        // A rollback points the tag at an older item: the newest items are still the newest generations.
+        await m.imageStreams.setCurrentItem('p', 'a', 'latest', 2, 17);
+
+        const got = await m.imageStreams.listRecentTagItems('p', ['c', 'a', 'a/b', 'empty', 'missing'], 3);
+        assert.deepEqual(
+          got.map((t) => [t.stream, t.tag, t.items.map((i) => i.generation)]),
+          [
+            ['a', 'latest', [5, 4, 3]],
+            ['a', 'v1', [1]],
+            ['a/b', 'x', [1]],
+            ['c', 'y', [1]],
+          ],
+        );
+        assert.deepEqual(got[0]?.items[0], await m.imageStreams.getTagItem('p', 'a', 'latest', 5));
+        assert.deepEqual((await m.imageStreams.listRecentTagItems('p', ['a'], 10))[0]?.items.map((i) => i.generation), [5, 4, 3, 2, 1]);
+        assert.deepEqual(await m.imageStreams.listRecentTagItems('p', [], 3), []);
+      });
+
+      it('findImageStream finds the first stream of the project that records an image or whose repository holds it', async () => {
+        for (const [project, name] of [['p', 'b'], ['x', 'a']] as const) await m.imageStreams.ensureStream(project, name, 1);
+        assert.equal(await m.imageStreams.findImageStream('p', digest('img')), undefined);
+        // History of stream "b" records it; so does "x" in another project.
+        await m.imageStreams.addTagItem('p', 'b', 'latest', item('img', 1));
+        await m.imageStreams.addTagItem('x', 'a', 'latest', item('img', 1));
+        assert.equal(await m.imageStreams.findImageStream('p', digest('img')), 'b');
+        assert.equal(await m.imageStreams.findImageStream('x', digest('img')), 'a');
+        assert.equal(await m.imageStreams.findImageStream('y', digest('img')), undefined);
+        // Repository p/a/sub holds the manifest (pushed by digest): stream "a/sub" sorts before "b".
+        await m.repositories.ensureRepository('p/a/sub', 'p', 1);
+        await m.manifests.putManifest({ repository: 'p/a/sub', digest: digest('img'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 10, artifactType: null, subjectDigest: null, annotations: null, createdAt: 1 }, []);
+        assert.equal(await m.imageStreams.findImageStream('p', digest('img')), 'b', 'a repository without a stream does not count');
+        await m.imageStreams.ensureStream('p', 'a/sub', 2);
+        assert.equal(await m.imageStreams.findImageStream('p', digest('img')), 'a/sub');
+        // A repository of another project whose name starts alike is not this project's.
+        await m.repositories.ensureRepository('pp/z', 'pp', 1);
+        await m.manifests.putManifest({ repository: 'pp/z', digest: digest('other'), mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 10, artifactType: null, subjectDigest: null, annotations: null, createdAt: 1 }, []);
+        await m.imageStreams.ensureStream('p', 'p/z', 2);
+        assert.equal(await m.imageStreams.findImageStream('p', digest('other')), undefined);
+      });
+
       it('never gives one stream to two concurrent claimers', async () => {
         const names = Array.from({ length: 60 }, (_, i) => `s${i}`);
         await m.withTransaction(async (tx) => {

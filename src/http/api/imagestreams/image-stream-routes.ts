@@ -244,19 +244,11 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       }
       const page = pageRequest(request);
       // One more than asked: whether there is a next page, without a count query.
-      const records = await imageStreams.listStreams(params.p, { after: page.after, limit: page.limit + 1 });
-      const pageRecords = records.slice(0, page.limit);
-      const items: object[] = [];
-      for (const record of pageRecords) {
-        try {
-          items.push(imageStreamObject(await imageStreams.getStream(params.p, record.name)));
-        } catch (error) {
-          // Deleted between the listing and this read: it is simply not in this page.
-          if (!(error instanceof ImageStreamError && error.code === 'STREAM_NOT_FOUND')) throw error;
-        }
-      }
-      const next = records.length > page.limit ? pageRecords.at(-1)?.name : undefined;
-      return { body: list('ImageStream', items, next) };
+      // The streams' tags and items come in one query per few hundred streams, not one per tag.
+      const views = await imageStreams.listStreamViews(params.p, { after: page.after, limit: page.limit + 1 });
+      const shown = views.slice(0, page.limit);
+      const next = views.length > page.limit ? shown.at(-1)?.stream.name : undefined;
+      return { body: list('ImageStream', shown.map((v) => imageStreamObject(v)), next) };
     },
   });
   streams({
@@ -442,27 +434,13 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
     url: '/namespaces/:p/images/:digest',
     params: DigestParams,
     access: ({ p, digest }) => inProject('view', p, 'view images', 'images', digest),
-    handle: async ({ request, params }) => {
-      const notFound = () => new ApiError('NotFound', `image ${params.digest} is not in project ${q(params.p)}`, { kind: 'images', name: params.digest });
-      const image = await metadata.images.getImage(params.digest);
-      if (image === undefined) throw notFound();
+    handle: async ({ params }) => {
       // Only through a project that holds it: a stream's history records it, or a
       // repository of the project holds the manifest (by digest, or as an index's child).
-      // One indexed probe per stream; the first stream in name order names the pull spec.
-      let after: string | undefined;
-      for (;;) {
-        const batch = await metadata.imageStreams.listStreams(params.p, { after, limit: BATCH });
-        for (const s of batch) {
-          const item = await metadata.imageStreams.findImageItem(params.p, s.name, params.digest);
-          if (item !== undefined) return { body: imageObject(image, item.dockerImageReference) };
-          if ((await metadata.manifests.getManifest(`${params.p}/${s.name}`, params.digest)) !== undefined) {
-            return { body: imageObject(image, pullSpec(pullHost(request), params.p, s.name, params.digest)) };
-          }
-        }
-        if (batch.length < BATCH) break;
-        after = batch.at(-1)?.name;
-      }
-      throw notFound();
+      // The first such stream in name order names the pull spec; found by index, not stream by stream.
+      const found = await imageStreams.findProjectImage(params.p, params.digest);
+      if (found === undefined) throw new ApiError('NotFound', `image ${params.digest} is not in project ${q(params.p)}`, { kind: 'images', name: params.digest });
+      return { body: imageObject(found.image, found.dockerImageReference) };
     },
   });
 
