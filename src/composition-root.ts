@@ -14,6 +14,7 @@ import { loadOrCreateMasterKey, SecretBox } from './identity/secret-box.ts';
 import { SigningKeys } from './identity/signing-keys.ts';
 import { LocalIdentityProvider } from './identity/local-identity-provider.ts';
 import { OAuthTokenService } from './identity/oauth-token-service.ts';
+import { PasswordProviderChain } from './identity/password-providers.ts';
 import { defaultOAuthClients, oauthPlugin } from './http/oauth/plugin.ts';
 import { resolveAddress } from './http/server-address.ts';
 import { ImageStreamRecorder } from './imagestreams/push-recorder.ts';
@@ -91,7 +92,9 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   const rbac = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: config.auth.selfProvisioning, clock: systemClock });
   const authorizer = new ProvisioningAuthorizer({ inner: rbac, projects: metadata.projects, createProjectOnPush: config.auth.createProjectOnPush });
   const limiter = new LoginRateLimiter({ maxFailures: config.auth.maxLoginFailures, windowMs: config.auth.loginFailureWindowSeconds * 1000 });
-  const authenticator = new Authenticator({ metadata, tokens, limiter, clock: systemClock });
+  // Asked in order for every password (Basic on /v2, /v2/token and /apis, the OAuth login): the local users first.
+  const identityProviders = [new LocalIdentityProvider({ users: metadata.users })];
+  const authenticator = new Authenticator({ metadata, tokens, limiter, clock: systemClock, providers: new PasswordProviderChain(identityProviders) });
   const access = new AccessService({
     metadata,
     authorizer: rbac,
@@ -139,7 +142,7 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
       (app) => consolePlugin(app, { distDir: CONSOLE_DIST }),
       (app) => oauthPlugin(app, {
         tokens: oauthTokens,
-        providers: [new LocalIdentityProvider({ users: metadata.users })],
+        providers: identityProviders,
         limiter,
         clients: defaultOAuthClients(address.externalUrl),
         issuerUrl: address.externalUrl,

@@ -76,13 +76,13 @@ export function describeConnectionError(url: string, error: unknown): string {
 
 const REASONS: ReadonlySet<string> = new Set<StatusReason>([
   'BadRequest', 'Unauthorized', 'Forbidden', 'NotFound', 'AlreadyExists', 'Conflict', 'RequestEntityTooLarge', 'UnsupportedMediaType', 'Invalid',
-  'TooManyRequests', 'InternalError',
+  'TooManyRequests', 'InternalError', 'ServiceUnavailable',
 ]);
 
 function reasonFor(status: number): StatusReason {
   const byStatus: Record<number, StatusReason> = {
     400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 413: 'RequestEntityTooLarge',
-    415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError',
+    415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable',
   };
   return byStatus[status] ?? 'Unknown';
 }

@@ -48,6 +48,7 @@ export type StatusReason =
   | 'Invalid'
   | 'TooManyRequests'
   | 'InternalError'
+  | 'ServiceUnavailable'
   | 'Unknown';
 
 /** The server refused a request; `message` is the server's own text. */

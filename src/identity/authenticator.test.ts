@@ -8,7 +8,10 @@ import { RbacAuthorizer } from '../authz/rbac-authorizer.ts';
 import { openMetadata } from '../metadata/open-metadata.ts';
 import type { Metadata } from '../metadata/stores.ts';
 import { AuthenticationError, type AuthenticationFailure, Authenticator } from './authenticator.ts';
+import { IdentityProviderError, type IdentityClaims, type PasswordIdentityProvider } from './identity-provider.ts';
+import { LocalIdentityProvider } from './local-identity-provider.ts';
 import { LoginRateLimiter } from './login-rate-limiter.ts';
+import { PasswordProviderChain } from './password-providers.ts';
 import { OAuthTokenService } from './oauth-token-service.ts';
 import { RegistryTokens } from './registry-tokens.ts';
 import { SecretBox } from './secret-box.ts';
@@ -39,8 +42,28 @@ before(async () => {
 });
 after(() => metadata.close());
 
-function authenticator(maxFailures = 10): Authenticator {
-  return new Authenticator({ metadata, tokens: registryTokens, limiter: new LoginRateLimiter({ maxFailures, windowMs: 60_000, clock }), clock });
+function authenticator(maxFailures = 10, providers?: PasswordProviderChain): Authenticator {
+  return new Authenticator({ metadata, tokens: registryTokens, limiter: new LoginRateLimiter({ maxFailures, windowMs: 60_000, clock }), clock, providers });
+}
+
+/** A directory as a password provider sees it: a test double of the provider contract, like an LDAP bind would answer. */
+class DirectoryProvider implements PasswordIdentityProvider {
+  readonly kind = 'password';
+  readonly displayName = 'Directory';
+  readonly name: string;
+  readonly asked: string[] = [];
+  down = false;
+  readonly #users: ReadonlyMap<string, { password: string; claims: IdentityClaims }>;
+  constructor(name: string, users: Record<string, { password: string; userName?: string }>) {
+    this.name = name;
+    this.#users = new Map(Object.entries(users).map(([login, u]) => [login, { password: u.password, claims: { userName: u.userName ?? login } }]));
+  }
+  async authenticate(username: string, password: string): Promise<IdentityClaims | undefined> {
+    this.asked.push(username);
+    if (this.down) throw new IdentityProviderError(this.name, 'directory unreachable');
+    const user = this.#users.get(username);
+    return user !== undefined && user.password === password ? user.claims : undefined;
+  }
 }
 
 function basic(user: string, secret: string): string {
@@ -146,5 +169,41 @@ describe('passwords', () => {
     } finally {
       now = start;
     }
+  });
+});
+
+describe('password identity providers', () => {
+  it('Basic credentials go through the provider chain, the local users table first', async () => {
+    const directory = new DirectoryProvider('corp', { carol: { password: 'carol-directory-pw' }, alice: { password: 'alice-directory-pw' }, 'd.smith': { password: 'dave-pw', userName: 'dave' } });
+    const auth = authenticator(10, new PasswordProviderChain([new LocalIdentityProvider({ users: metadata.users }), directory]));
+    const carol = await auth.fromHeader(basic('carol', 'carol-directory-pw'), '10.1.0.1');
+    assert.equal(carol.method, 'password');
+    assert.equal(carol.principal.name, 'carol', 'a user only the directory knows logs in (podman login with a directory password)');
+    assert.ok(carol.principal.groups.includes('system:authenticated'));
+    assert.equal((await auth.checkCredentials('d.smith', 'dave-pw', '10.1.0.1')).principal.name, 'dave', 'the provider maps its login to the Berth user name');
+
+    directory.asked.length = 0;
+    assert.equal((await auth.checkCredentials('alice', PASSWORD, '10.1.0.1')).principal.name, 'alice');
+    assert.deepEqual(directory.asked, [], 'the local provider vouched first: the directory was not asked');
+    assert.equal((await auth.checkCredentials('alice', 'alice-directory-pw', '10.1.0.1')).principal.name, 'alice', 'then the next provider is asked');
+    await assert.rejects(auth.checkCredentials('carol', 'wrong', '10.1.0.1'), failure('invalid-credentials', 'carol'));
+  });
+
+  it('a disabled local user stays out whichever provider vouches', async () => {
+    await access.createUser('erin', 'erin-local-Secret-1');
+    await access.setDisabled('erin', true);
+    const directory = new DirectoryProvider('corp', { erin: { password: 'erin-directory-pw' } });
+    const auth = authenticator(10, new PasswordProviderChain([new LocalIdentityProvider({ users: metadata.users }), directory]));
+    await assert.rejects(auth.checkCredentials('erin', 'erin-directory-pw', '10.1.0.2'), failure('invalid-credentials', 'erin'));
+  });
+
+  it('a provider that cannot answer makes the login unavailable, not failed: it is not counted by the rate limiter', async () => {
+    const directory = new DirectoryProvider('corp', { carol: { password: 'carol-directory-pw' } });
+    directory.down = true;
+    const auth = authenticator(2, new PasswordProviderChain([new LocalIdentityProvider({ users: metadata.users }), directory]));
+    for (let i = 0; i < 3; i++) await assert.rejects(auth.checkCredentials('carol', 'carol-directory-pw', '10.1.0.3'), failure('unavailable', 'carol'));
+    assert.equal((await auth.checkCredentials('alice', PASSWORD, '10.1.0.3')).principal.name, 'alice', 'the local provider still answers, and the address is not locked');
+    directory.down = false;
+    assert.equal((await auth.checkCredentials('carol', 'carol-directory-pw', '10.1.0.3')).principal.name, 'carol');
   });
 });

@@ -6,7 +6,8 @@ import type { Metadata } from '../metadata/stores.ts';
 import type { Clock } from '../registry/clock.ts';
 import { LruCache } from '../registry/lru-cache.ts';
 import type { LoginRateLimiter } from './login-rate-limiter.ts';
-import { verifyPassword } from './passwords.ts';
+import { LocalIdentityProvider } from './local-identity-provider.ts';
+import { PasswordProviderChain } from './password-providers.ts';
 import { RegistryTokenError, type RegistryTokens, type VerifiedRegistryToken } from './registry-tokens.ts';
 import { hashSecret, secretKind } from './secret-tokens.ts';
 
@@ -20,7 +21,12 @@ export interface Authentication {
   readonly registryToken?: VerifiedRegistryToken;
 }
 
-export type AuthenticationFailure = 'invalid-credentials' | 'rate-limited' | 'invalid-token' | 'expired-token' | 'malformed';
+/**
+ * Why authentication failed. `unavailable`: no password provider vouched and
+ * one could not answer (its backend is down); rendered as 503, not counted
+ * as a failed login.
+ */
+export type AuthenticationFailure = 'invalid-credentials' | 'rate-limited' | 'invalid-token' | 'expired-token' | 'malformed' | 'unavailable';
 
 /** Credentials were presented and are not valid. Rendered as 401 (429 when rate-limited) by each API surface. */
 export class AuthenticationError extends Error {
@@ -52,10 +58,13 @@ const GROUPS_CACHE_MS = 5_000;
  * Turns what a request presents (an Authorization header, or a user name and
  * secret sent to the token endpoint) into an authenticated principal.
  *
- * Secrets accepted: a user's password, an OAuth access token issued by the
- * built-in OAuth server, a service-account token (each recognised by its
- * prefix and looked up by hash), and, in a Bearer header, a registry token.
- * Every failure is counted by the rate limiter per user name and per address.
+ * Secrets accepted: a user's password, checked by the password identity
+ * providers in order (the local users table first; the same chain the OAuth
+ * login page asks, so an LDAP provider added there serves `podman login`
+ * too), an OAuth access token issued by the built-in OAuth server, a
+ * service-account token (each recognised by its prefix and looked up by
+ * hash), and, in a Bearer header, a registry token. Failed passwords are
+ * counted by the rate limiter per user name and per address.
  */
 export class Authenticator {
   readonly #metadata: Metadata;
@@ -66,12 +75,18 @@ export class Authenticator {
   readonly #checking = new Map<string, Promise<Authentication>>();
   readonly #basicHeaders = new LruCache<string, { authentication: Authentication; until: number }>({ maxEntries: 10_000 });
   readonly #groups = new LruCache<string, { groups: string[]; until: number }>({ maxEntries: 10_000 });
+  readonly #providers: PasswordProviderChain;
 
-  constructor(deps: { metadata: Metadata; tokens: RegistryTokens; limiter: LoginRateLimiter; clock: Clock }) {
+  /**
+   * @param deps.providers the password identity providers, asked in order;
+   *   default: the local users table alone.
+   */
+  constructor(deps: { metadata: Metadata; tokens: RegistryTokens; limiter: LoginRateLimiter; clock: Clock; providers?: PasswordProviderChain | undefined }) {
     this.#metadata = deps.metadata;
     this.#tokens = deps.tokens;
     this.#limiter = deps.limiter;
     this.#clock = deps.clock;
+    this.#providers = deps.providers ?? new PasswordProviderChain([new LocalIdentityProvider({ users: deps.metadata.users })]);
   }
 
   /**
@@ -128,7 +143,7 @@ export class Authenticator {
     try {
       return await this.#password(user, secret);
     } catch (error) {
-      if (error instanceof AuthenticationError) this.#limiter.recordFailure(user, address);
+      if (error instanceof AuthenticationError && error.reason !== 'unavailable') this.#limiter.recordFailure(user, address);
       throw error;
     }
   }
@@ -167,11 +182,17 @@ export class Authenticator {
   }
 
   async #verifyPassword(user: string, password: string, key: string): Promise<Authentication> {
-    const record = await this.#metadata.users.getUser(user);
-    // verifyPassword compares against a dummy hash when there is no user, so timing does not tell which users exist.
-    const ok = await verifyPassword(password, record?.disabled === true ? null : record?.passwordHash);
-    if (!ok || record === undefined || record.disabled) throw new AuthenticationError('invalid-credentials', 'invalid user name or password', { user });
-    const authentication: Authentication = { principal: await this.userPrincipal(user), method: 'password' };
+    // The providers take about as long for unknown users as for wrong passwords (the local one compares
+    // against a dummy hash), so timing does not tell which users exist.
+    const checked = await this.#providers.check(user, password);
+    if (checked.outcome === 'unavailable') {
+      throw new AuthenticationError('unavailable', 'the identity provider cannot check passwords right now: try again later', { user });
+    }
+    if (checked.outcome === 'refused') throw new AuthenticationError('invalid-credentials', 'invalid user name or password', { user });
+    const name = checked.claims.userName;
+    // A user an external provider vouches for may have a row here too; disabling it there disables the login.
+    if ((await this.#metadata.users.getUser(name))?.disabled === true) throw new AuthenticationError('invalid-credentials', 'invalid user name or password', { user });
+    const authentication: Authentication = { principal: await this.userPrincipal(name), method: 'password' };
     this.#passwords.set(key, { authentication, until: this.#clock() + PASSWORD_CACHE_MS });
     return authentication;
   }

@@ -171,6 +171,7 @@ function toApiError(error: FastifyError | Error): ApiError {
       const retry = error.retryAfterSeconds ?? 60;
       return new ApiError('TooManyRequests', error.message, { retryAfterSeconds: retry }, { 'retry-after': String(retry) });
     }
+    if (error.reason === 'unavailable') return new ApiError('ServiceUnavailable', error.message);
     return new ApiError('Unauthorized', error.message);
   }
   const status = fastifyStatus(error);

@@ -18,6 +18,7 @@ export const STATUS_REASONS = {
   Invalid: 422,
   TooManyRequests: 429,
   InternalError: 500,
+  ServiceUnavailable: 503,
 } as const satisfies Record<string, number>;
 
 export type StatusReason = keyof typeof STATUS_REASONS;

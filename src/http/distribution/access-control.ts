@@ -59,6 +59,7 @@ export class DistributionAccess {
         reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
         throw new OciError('TOOMANYREQUESTS', error.message);
       }
+      if (error.reason === 'unavailable') throw new OciError('UNAVAILABLE', error.message);
       reply.header('www-authenticate', this.#challenge(request, undefined, undefined, 'invalid_token'));
       throw new OciError('UNAUTHORIZED', error.message);
     }

@@ -13,8 +13,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { IdentityProviderError, type IdentityClaims, type IdentityProvider, type PasswordIdentityProvider } from '../../identity/identity-provider.ts';
+import type { IdentityClaims, IdentityProvider } from '../../identity/identity-provider.ts';
 import { logDenial, requestPath } from '../denial-log.ts';
+import { PasswordProviderChain } from '../../identity/password-providers.ts';
 import type { LoginRateLimiter } from '../../identity/login-rate-limiter.ts';
 import { OAuthError, type IssuedTokens, type OAuthErrorCode, type OAuthTokenService } from '../../identity/oauth-token-service.ts';
 import { systemClock, type Clock } from '../../registry/clock.ts';
@@ -216,7 +217,8 @@ export async function oauthPlugin(app: FastifyInstance, options: OAuthPluginOpti
   const issuer = options.issuerUrl.replace(/\/+$/, '');
   const secureCookie = issuer.startsWith('https:');
   const clients = new Map(options.clients.map((c) => [c.id, c]));
-  const passwordProviders = options.providers.filter((p): p is PasswordIdentityProvider => p.kind === 'password');
+  const chain = new PasswordProviderChain(options.providers);
+  const passwordProviders = chain.providers;
   const pending = new EphemeralStore<PendingLogin>({ clock, maxEntries: MAX_PENDING });
   const codes = new EphemeralStore<AuthorizationCode>({ clock, maxEntries: MAX_PENDING });
   const displays = new EphemeralStore<TokenDisplay>({ clock, maxEntries: MAX_PENDING });
@@ -297,24 +299,17 @@ export async function oauthPlugin(app: FastifyInstance, options: OAuthPluginOpti
   };
 
   /**
-   * Asks the password providers in order. `undefined` means refused by all;
-   * a provider that cannot answer is skipped, and if none vouched and one
-   * could not answer, the caller is told to retry instead of being counted
-   * as a failed login.
+   * Asks the password providers in order (the same chain as Basic
+   * credentials on /v2 and /apis). `undefined` means refused by all; if none
+   * vouched and one could not answer, the caller is told to retry instead of
+   * being counted as a failed login.
    */
   const authenticate = async (request: FastifyRequest, username: string, password: string): Promise<IdentityClaims | 'unavailable' | undefined> => {
-    let unavailable = false;
-    for (const provider of passwordProviders) {
-      try {
-        const claims = await provider.authenticate(username, password);
-        if (claims !== undefined) return claims;
-      } catch (error) {
-        if (!(error instanceof IdentityProviderError)) throw error;
-        request.log.error({ err: error, provider: provider.name }, 'identity provider unavailable');
-        unavailable = true;
-      }
-    }
-    return unavailable ? 'unavailable' : undefined;
+    const checked = await chain.check(username, password);
+    if (checked.outcome === 'accepted') return checked.claims;
+    if (checked.outcome === 'refused') return undefined;
+    for (const error of checked.errors) request.log.error({ err: error, provider: error.provider }, 'identity provider unavailable');
+    return 'unavailable';
   };
 
   const redirectWith = (reply: FastifyReply, redirectUri: string, params: Record<string, string | undefined>) => {

@@ -76,6 +76,7 @@ export async function tokenPlugin(app: FastifyInstance, options: TokenPluginOpti
         reply.header('retry-after', String(error.retryAfterSeconds ?? 60));
         return reply.code(429).send({ errors: [{ code: 'TOOMANYREQUESTS', message: error.message }] });
       }
+      if (error.reason === 'unavailable') return reply.code(503).send({ errors: [{ code: 'UNAVAILABLE', message: error.message }] });
       return reply.code(401).header('www-authenticate', 'Basic realm="berth"').send({ errors: [{ code: 'UNAUTHORIZED', message: error.message }] });
     }
     if (error instanceof RegistryTokenError) {
