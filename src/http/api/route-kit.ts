@@ -10,6 +10,7 @@
  * before being allowed to make it) and answers.
  */
 
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Authorizer, Principal, RegistryVerb } from '../../authz/authorizer.ts';
@@ -42,11 +43,14 @@ export interface RouteContext<P, B> {
   readonly body: B;
 }
 
-/** A handler's answer: a JSON object and its status (200 unless said). */
-export interface Answer {
-  readonly status?: number;
-  readonly body: object;
-}
+/**
+ * A handler's answer: a JSON object and its status (200 unless said), or a
+ * stream of another media type that the handler goes on writing after it
+ * returns (import progress as NDJSON); errors after that are the stream's.
+ */
+export type Answer =
+  | { readonly status?: number; readonly body: object }
+  | { readonly status?: number; readonly stream: Readable; readonly contentType: string };
 
 export interface RouteSpec<P, B> {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -149,6 +153,7 @@ export function router(app: FastifyInstance, deps: RouterDeps) {
         }
         const authentication = deps.authenticationOf(request);
         const answer = await spec.handle({ request, reply, authentication, principal: authentication.principal, params: paramsOf(request), body });
+        if ('stream' in answer) return reply.code(answer.status ?? 200).type(answer.contentType).send(answer.stream);
         return reply.code(answer.status ?? 200).type('application/json').send(answer.body);
       },
     });

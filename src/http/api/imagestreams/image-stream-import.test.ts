@@ -7,9 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { Agent, request } from 'undici';
 import { AccessService } from '../../../authz/access-service.ts';
 import { RbacAuthorizer } from '../../../authz/rbac-authorizer.ts';
 import { Authenticator } from '../../../identity/authenticator.ts';
@@ -349,4 +352,104 @@ describe('streams that track an external registry, through the API', () => {
     const items = (after.status?.['tags'] as Json[])[0]?.['items'] as Json[];
     assert.deepEqual(items.map((i) => i['dockerImageReference']), [`${remoteRef}@${images['1.0'].digest}`]);
   });
+
+  it('POST …/import with Accept: application/x-ndjson answers with progress lines as the import runs, then the stream', async () => {
+    // A remote that takes a while per manifest, so that the lines can be seen arriving before the import is written.
+    const slow = await startDelayProxy(remote, 150);
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const seen: { event: Json; tagsInStream: number; at: number }[] = [];
+      const res = await request(`${address}${V1}/namespaces/p/imagestreams/progress/import`, {
+        method: 'POST',
+        headers: { authorization: admin, 'content-type': 'application/json', accept: 'application/x-ndjson' },
+        body: JSON.stringify({ from: `${slow.hostPort}/lib/app`, all: true, confirm: true, insecure: true }),
+      });
+      assert.equal(res.statusCode, 200);
+      assert.match(String(res.headers['content-type']), /^application\/x-ndjson/);
+      let buffered = '';
+      for await (const chunk of res.body) {
+        buffered += String(chunk);
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const event = JSON.parse(buffered.slice(0, nl)) as Json;
+          buffered = buffered.slice(nl + 1);
+          const tags = await f.metadata.imageStreams.listTags('p', 'progress', { limit: 10 });
+          seen.push({ event, tagsInStream: tags.length, at: Date.now() });
+        }
+      }
+      assert.equal(buffered, '');
+      const events = seen.map((s) => s.event);
+      assert.deepEqual(events[0], { type: 'progress', phase: 'tags', found: 3 });
+      const manifests = events.filter((e) => e['phase'] === 'manifest');
+      assert.deepEqual(manifests.map((e) => e['done']), [1, 2, 3]);
+      assert.deepEqual(manifests.map((e) => e['tag']).sort(), ['1.0', 'latest', 'multi']);
+      assert.ok(manifests.every((e) => e['total'] === 3));
+      const last = events.at(-1);
+      assert.equal(last?.['type'], 'result');
+      const stream = last?.['object'] as Json;
+      assert.equal(stream['kind'], 'ImageStream');
+      assert.deepEqual(statusTags(stream).map((t) => t[0]), ['1.0', 'latest', 'multi']);
+      assert.equal((stream['importResult'] as Json)['tagsFound'], 3);
+      // The first line came while the import ran (each manifest takes 150 ms): before it wrote anything to the stream.
+      assert.equal(seen[0]?.tagsInStream, 0, JSON.stringify(seen.map((s) => [s.event['type'], s.tagsInStream])));
+      assert.ok((seen.at(-1)?.at ?? 0) - (seen[0]?.at ?? 0) >= 100, 'the first line arrived well before the last');
+    } finally {
+      await slow.stop();
+    }
+
+    // A failure once the answer has begun is its last line, a Status.
+    const bad = await app.inject({
+      method: 'POST',
+      url: `${V1}/namespaces/p/imagestreams/progress/import`,
+      headers: { authorization: admin, 'content-type': 'application/json', accept: 'application/x-ndjson' },
+      payload: JSON.stringify({ from: 'Not A Reference!' }),
+    });
+    assert.equal(bad.statusCode, 200);
+    const lines = bad.body.trim().split('\n').map((l) => JSON.parse(l) as Json);
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]?.['type'], 'error');
+    assert.deepEqual([(lines[0]?.['object'] as Json)['kind'], (lines[0]?.['object'] as Json)['reason'], (lines[0]?.['object'] as Json)['code']], ['Status', 'Invalid', 422]);
+    // What is refused before the import starts keeps its own status and a plain Status body.
+    const missing = await app.inject({
+      method: 'POST',
+      url: `${V1}/namespaces/p/imagestreams/nosuch/import`,
+      headers: { authorization: admin, 'content-type': 'application/json', accept: 'application/x-ndjson' },
+      payload: JSON.stringify({ from: `${remote.hostPort}/lib/app` }),
+    });
+    assert.equal(missing.statusCode, 404);
+    assert.equal((JSON.parse(missing.body) as Json)['reason'], 'NotFound');
+  });
 });
+
+/** A plain-HTTP proxy that holds each manifest request for `delayMs` before forwarding it: a slow remote. */
+async function startDelayProxy(target: RemoteRegistry, delayMs: number): Promise<{ hostPort: string; stop(): Promise<void> }> {
+  const dispatcher = new Agent();
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (/\/manifests\//.test(req.url ?? '')) await sleep(delayMs);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (name !== 'host' && name !== 'connection' && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      const upstream = await request(new URL(req.url ?? '/', target.url), { method: (req.method ?? 'GET') as 'GET', headers, dispatcher });
+      const out: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(upstream.headers)) {
+        if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding' && name !== 'keep-alive') out[name] = value;
+      }
+      res.writeHead(upstream.statusCode, out);
+      for await (const chunk of upstream.body) res.write(chunk);
+      res.end();
+    })().catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    hostPort: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dispatcher.close();
+    },
+  };
+}

@@ -11,13 +11,14 @@
  * through the same authorizer, before anything else is read.
  */
 
+import { PassThrough } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Authorizer, Principal, RegistryVerb } from '../../../authz/authorizer.ts';
 import { ImageStreamError } from '../../../imagestreams/errors.ts';
 import type { ImageStreamService, SpecTagSource } from '../../../imagestreams/image-stream-service.ts';
 import { tracksRemote } from '../../../imagestreams/image-importer.ts';
-import type { ImageImporter, PullSecrets } from '../../../imagestreams/import-contract.ts';
+import type { ImageImporter, ImportProgress, PullSecrets } from '../../../imagestreams/import-contract.ts';
 import { pullSpec } from '../../../imagestreams/stream-names.ts';
 import { ImageStreamConflictError, ImageStreamNotFoundError, TagItemNotFoundError } from '../../../metadata/image-stream-store.ts';
 import type { ImageStreamSpec, ImageStreamSpecTag, Metadata } from '../../../metadata/stores.ts';
@@ -30,7 +31,7 @@ import { RemoteRegistryError } from '../../../remote/remote-errors.ts';
 import { pageRequest } from '../paging.ts';
 import { list } from '../resources.ts';
 import { describePrincipal, type AccessRule, type RouteFn, type RouteSpec } from '../route-kit.ts';
-import { ApiError, successStatus, type StatusCause } from '../status.ts';
+import { ApiError, failureStatus, successStatus, type StatusBody, type StatusCause } from '../status.ts';
 import { dockerConfigField, dockerConfigOf, ImageStreamBody, ImageStreamTagBody, ImportBody, RollbackBody, SecretBody } from './image-bodies.ts';
 import {
   imageObject,
@@ -62,6 +63,21 @@ export interface ImageStreamRouteDeps {
 }
 
 const q = JSON.stringify;
+
+/** The media type of import progress (`Accept: application/x-ndjson` on POST …/import). */
+const NDJSON = 'application/x-ndjson';
+
+/** One line of an import's progress answer (docs/api.md). */
+type ImportEvent =
+  | ({ readonly type: 'progress' } & ImportProgress)
+  | { readonly type: 'result'; readonly object: object }
+  | { readonly type: 'error'; readonly object: StatusBody };
+
+/** True when the Accept header names NDJSON: the client wants progress lines. */
+function wantsProgress(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return accept.split(',').some((part) => part.split(';')[0]?.trim().toLowerCase() === NDJSON);
+}
 /** Streams (or tags) read per query when a route walks all of them. */
 const BATCH = 1000;
 
@@ -361,7 +377,7 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       params: StreamParams,
       body: ImportBody,
       access: ({ p, name }) => inProject('push', p, 'import images', 'imagestreams', name),
-      handle: async ({ params, body, principal }) => {
+      handle: async ({ request: http, params, body, principal }) => {
         const request = body ?? {};
         const existing = await metadata.imageStreams.getStream(params.p, params.name);
         if (existing === undefined) {
@@ -372,8 +388,31 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
         } else if (request.from === undefined && existing.spec.dockerImageRepository === undefined && !(existing.spec.tags ?? []).some((t) => t.from?.kind === 'DockerImage')) {
           throw invalidField('from', 'the stream has no spec.dockerImageRepository and no DockerImage spec tags: say what to import', 'FieldValueRequired');
         }
-        const result = await importer.importStream(params.p, params.name, request, principal);
-        return { body: imageStreamObject(await imageStreams.getStream(params.p, params.name), result) };
+        if (!wantsProgress(http)) {
+          const result = await importer.importStream(params.p, params.name, request, principal);
+          return { body: imageStreamObject(await imageStreams.getStream(params.p, params.name), result) };
+        }
+        // Progress as it happens: one JSON object per line, the last one the outcome. The checks
+        // above still answer with their own status; from here on the answer is 200 and a failure
+        // is its last line.
+        const out = new PassThrough();
+        const line = (event: ImportEvent): void => {
+          out.write(`${JSON.stringify(event)}\n`);
+        };
+        void (async () => {
+          try {
+            const result = await importer.importStream(params.p, params.name, request, principal, (progress) => line({ type: 'progress', ...progress }));
+            line({ type: 'result', object: imageStreamObject(await imageStreams.getStream(params.p, params.name), result) });
+          } catch (error) {
+            const translated = translate(error, 'imagestreams', params.name);
+            if (!(translated instanceof ApiError)) http.log.error({ err: error, url: http.url }, 'request failed');
+            const failure = translated instanceof ApiError ? translated : new ApiError('InternalError', 'internal error');
+            line({ type: 'error', object: failureStatus(failure.reason, failure.message, failure.details) });
+          } finally {
+            out.end();
+          }
+        })();
+        return { stream: out, contentType: NDJSON };
       },
     });
   }
