@@ -179,6 +179,55 @@ export class BerthApi {
     return parsed.data;
   }
 
+  /**
+   * A request whose answer is newline-delimited JSON (asked for with
+   * `Accept: application/x-ndjson`): `onLine` gets each line's value as soon
+   * as the line has arrived. An answer that is one JSON document (a server
+   * that does not stream) is one line. What `onLine` throws stops the read.
+   *
+   * @throws ApiError (a non-2xx answer, as json()), CliError('connection' | 'protocol' | 'not-configured')
+   */
+  async ndjson(method: string, path: string, onLine: (value: unknown) => void, options: RequestOptions = {}): Promise<void> {
+    const response = await this.#authorizedResponse(method, path, options, 'application/x-ndjson, application/json;q=0.9');
+    const emit = (text: string): void => {
+      if (text.trim() === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new CliError('protocol', `${method} ${path}: the server answered a line that is not JSON`);
+      }
+      onLine(value);
+    };
+    if (!/^application\/x-ndjson\b/i.test(String(response.headers['content-type'] ?? ''))) {
+      emit(await this.#read(response));
+      return;
+    }
+    const decoder = new TextDecoder();
+    let buffered = '';
+    // What emit (or onLine) threw passes through as it is; only the connection's own failures are translated.
+    let thrown: unknown;
+    try {
+      for await (const chunk of response.body) {
+        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          try {
+            emit(line);
+          } catch (error) {
+            thrown = error;
+            throw error;
+          }
+        }
+      }
+    } catch (error) {
+      if (error === thrown) throw error;
+      throw new CliError('connection', describeConnectionError(this.server, error), { cause: error });
+    }
+    emit(buffered + decoder.decode());
+  }
+
   /** Every item of a paged list, following `metadata.continue` (docs/api.md: keyset paging). */
   async list<T>(path: string, item: z.ZodType<T>, query: Record<string, string> = {}): Promise<ListResult<T>> {
     const schema = listSchema(item);
@@ -232,8 +281,13 @@ export class BerthApi {
   }
 
   async #authorized(method: string, path: string, options: RequestOptions): Promise<string> {
+    return await this.#read(await this.#authorizedResponse(method, path, options, 'application/json'));
+  }
+
+  /** The answer of a 2xx, its body not yet read; anything else thrown (with one refresh on a 401, as documented above). */
+  async #authorizedResponse(method: string, path: string, options: RequestOptions, accept: string): Promise<Dispatcher.ResponseData> {
     const url = withQuery(path, options.query);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept };
     let body: string | undefined;
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -241,13 +295,15 @@ export class BerthApi {
     }
     const token = options.token ?? (options.anonymous === true ? undefined : this.#requireToken());
     const attempt = async (bearer: string | undefined) =>
-      await this.#send(method, url, { headers: bearer === undefined ? headers : { ...headers, authorization: `Bearer ${bearer}` }, body });
-    let answer = await attempt(token);
-    if (answer.status === 401 && options.token === undefined && options.anonymous !== true && this.#entry.refreshToken !== undefined) {
+      await this.#open(method, url, { headers: bearer === undefined ? headers : { ...headers, authorization: `Bearer ${bearer}` }, body });
+    let response = await attempt(token);
+    if (response.statusCode === 401 && options.token === undefined && options.anonymous !== true && this.#entry.refreshToken !== undefined) {
+      await this.#read(response);
       await this.#refresh();
-      answer = await attempt(this.#entry.accessToken);
+      response = await attempt(this.#entry.accessToken);
     }
-    if (answer.status >= 200 && answer.status < 300) return answer.text;
+    if (response.statusCode >= 200 && response.statusCode < 300) return response;
+    const answer = { status: response.statusCode, text: await this.#read(response) };
     const error = errorFromResponse(method, `${this.server}${url}`, answer.status, answer.text);
     if (answer.status === 401 && options.token === undefined && options.anonymous !== true) {
       throw new CliError('not-configured', `${error.message}; run \`berth login ${this.server}\``);
@@ -281,10 +337,14 @@ export class BerthApi {
   }
 
   async #send(method: string, pathAndQuery: string, init: { headers: Record<string, string>; body?: string | undefined }): Promise<{ status: number; text: string }> {
-    const url = `${this.server}${pathAndQuery}`;
-    let response: Dispatcher.ResponseData;
+    const response = await this.#open(method, pathAndQuery, init);
+    return { status: response.statusCode, text: await this.#read(response) };
+  }
+
+  /** Sends a request; the answer's body is the caller's to read. */
+  async #open(method: string, pathAndQuery: string, init: { headers: Record<string, string>; body?: string | undefined }): Promise<Dispatcher.ResponseData> {
     try {
-      response = await request(url, {
+      return await request(`${this.server}${pathAndQuery}`, {
         method: method as Dispatcher.HttpMethod,
         headers: init.headers,
         ...(init.body === undefined ? {} : { body: init.body }),
@@ -293,13 +353,14 @@ export class BerthApi {
     } catch (error) {
       throw new CliError('connection', describeConnectionError(this.server, error), { cause: error });
     }
-    let text: string;
+  }
+
+  async #read(response: Dispatcher.ResponseData): Promise<string> {
     try {
-      text = await response.body.text();
+      return await response.body.text();
     } catch (error) {
       throw new CliError('connection', describeConnectionError(this.server, error), { cause: error });
     }
-    return { status: response.statusCode, text };
   }
 }
 

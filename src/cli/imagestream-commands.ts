@@ -20,6 +20,7 @@ import {
   tagRows,
 } from './image-format.ts';
 import type { ImageRow } from './image-format.ts';
+import { importEvent, ImportProgressView } from './imagestream-progress.ts';
 import { checkDigest, checkStreamName, formatImageRef, parseImageRef, splitStreamTag } from './image-refs.ts';
 import type { ImageRef } from './image-refs.ts';
 import { imageSchema, imageStreamSchema, imageStreamTagSchema, tagEventSchema } from './imagestream-resources.ts';
@@ -316,7 +317,18 @@ export function registerImageStreamCommands(program: Command): void {
           ...(flags.insecure === true ? { insecure: true } : {}),
         };
         note(`Importing ${flags.from ?? 'the repository in the spec'} into ${project}/${name}${flags.all === true ? ' (all tags)' : ''}...`);
-        const stream = await api.json('POST', streamPath(project, name, 'import'), imageStreamSchema, { body });
+        // Progress as the server reports it (tags found, manifests fetched), then the stream.
+        const path = streamPath(project, name, 'import');
+        const view = new ImportProgressView(process.stderr);
+        let stream: ImageStream | undefined;
+        try {
+          await api.ndjson('POST', path, (value) => {
+            stream = importEvent(value, view, { method: 'POST', url: `${api.server}${path}` }) ?? stream;
+          }, { body });
+        } finally {
+          view.finish();
+        }
+        if (stream === undefined) throw new CliError('protocol', `POST ${path}: the import answer ended without its result`);
         if (flags.output === 'json' || flags.output === 'yaml') print(objectOr(flags.output, stream, () => ''));
         else print(importSummary(stream));
         const failure = importFailure(stream);

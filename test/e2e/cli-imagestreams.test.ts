@@ -36,7 +36,8 @@ interface Result {
 
 function assertOneLineError(result: Result, pattern: RegExp): void {
   assert.equal(result.code, 1, `exit status; stdout: ${result.stdout} stderr: ${result.stderr}`);
-  const lines = result.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('Importing '));
+  // Import notes and progress ("Importing ...", "Importing: 2 tags found") are not errors.
+  const lines = result.stderr.split('\n').filter((l) => l !== '' && !/^Importing[ :]/.test(l));
   assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
   assert.match(lines[0] ?? '', /^berth: /);
   assert.match(lines[0] ?? '', pattern);
@@ -248,6 +249,9 @@ describe('berth image-stream commands against a real server', { concurrency: fal
     const result = await berth(['import-image', 'alpine', `--from=${ref}:3.19`, '--confirm', '--insecure']);
     assert.equal(result.code, 0, result.stderr + result.stdout);
     assert.match(result.stderr, /^Importing /m);
+    // Progress as the server reports it, while the import runs.
+    assert.match(result.stderr, /^Importing: 1 tag found$/m);
+    assert.match(result.stderr, /^Importing: 1\/1 manifest fetched \(3\.19\)$/m);
     assert.match(result.stdout, /^Tags found:\s+1$/m);
     assert.match(result.stdout, /^Manifests fetched:\s+1/m);
     assert.match(result.stdout, new RegExp(`3\\.19\\s+${remoteImages['3.19']?.digest}`));
@@ -352,6 +356,19 @@ describe('berth image-stream commands against a real server', { concurrency: fal
     const base = await json<Stream>(['get', 'is', 'tools/base']);
     assert.equal(base.metadata.annotations?.['team'], 'b');
     assert.deepEqual((base.spec.tags as Array<{ name: string }>).map((t) => t.name), ['upstream']);
+    // The new DockerImage spec tag is imported by the server at once, in the background.
+    const deadline = Date.now() + 30_000;
+    let upstream: StreamTag | undefined;
+    while (upstream === undefined) {
+      const answer = await berth(['get', 'istag', 'tools/base:upstream', '-o', 'json']);
+      if (answer.code === 0) upstream = JSON.parse(answer.stdout) as StreamTag;
+      else if (Date.now() > deadline) assert.fail(`tools/base:upstream was not imported: ${answer.stderr}`);
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(upstream.image.metadata.name, remoteImages['3.20']?.digest);
+    const imported = await json<Stream>(['get', 'is', 'tools/base']);
+    assert.match(imported.metadata.annotations?.['image.berth.dev/dockerRepositoryCheck'] ?? '', /^\d{4}-/);
+    assert.equal(imported.status.tags.find((t) => t.tag === 'upstream')?.items[0]?.source?.kind, 'import');
     assert.equal((await json<StreamTag>(['get', 'istag', 'mirror:1.0'])).image.metadata.name, second.digest);
     const bindings = await json<{ items: Array<{ roleRef: { name: string }; subjects: Array<{ kind: string; name: string }> }> }>(['get', 'rolebindings']);
     assert.ok(bindings.items.find((b) => b.roleRef.name === 'registry-viewer')?.subjects.some((s) => s.name === 'builder'));
