@@ -34,6 +34,7 @@ import type { RemoteCredentials } from '../remote/remote-client.ts';
 import { RemoteRegistryError } from '../remote/remote-errors.ts';
 import type { RemoteErrorReason } from '../remote/remote-errors.ts';
 import { ImageStreamError } from './errors.ts';
+import { isScheduledSpec, needsFullImport, tracksRemote } from './stream-spec.ts';
 import { extractImage, MAX_CONFIG_BYTES, wantsConfig } from './image-metadata.ts';
 import type { FailedTag, ImageImporter, ImportedTag, ImportProgress, ImportRequest, ImportResult, PullSecrets } from './import-contract.ts';
 
@@ -109,21 +110,6 @@ export interface ScheduledImporter {
    * scheduled tag comes from it). Does not touch the lease or the schedule.
    */
   importScheduled(stream: ImageStreamRecord): Promise<ScheduledImportOutcome>;
-}
-
-/** True when the spec asks for scheduled re-import: some DockerImage spec tag has `importPolicy.scheduled`. */
-export function isScheduledSpec(spec: ImageStreamSpec): boolean {
-  return (spec.tags ?? []).some((t) => t.from?.kind === 'DockerImage' && t.importPolicy?.scheduled === true);
-}
-
-/** True when the spec names something remote to import: `dockerImageRepository` or a DockerImage spec tag. */
-export function tracksRemote(spec: ImageStreamSpec): boolean {
-  return (spec.dockerImageRepository !== undefined && spec.dockerImageRepository !== '') || (spec.tags ?? []).some((t) => t.from?.kind === 'DockerImage');
-}
-
-/** True when the stream's spec has remote sources that no complete import has covered yet. */
-export function needsFullImport(stream: ImageStreamRecord): boolean {
-  return tracksRemote(stream.spec) && stream.importedGeneration !== stream.generation;
 }
 
 interface Target {

@@ -195,4 +195,19 @@ describe('ImageStreamService', () => {
     await assert.rejects(f.service.createStream('p', 'new', { spec: {}, annotations: {} }, [{ tag: 'x', source: remote }]), code('ALREADY_EXISTS'));
     assert.equal(await f.metadata.imageStreams.getTag('p', 'new', 'x'), undefined);
   });
+
+  it('a stream created or changed with a remote in its spec is due for import in the same write', async () => {
+    await f.service.createStream('p', 'local', { spec: {}, annotations: {} }, []);
+    assert.equal((await f.metadata.imageStreams.getStream('p', 'local'))?.nextImportAt, null);
+    await f.service.createStream('p', 'remote', { spec: { dockerImageRepository: 'registry.example.com/lib/app' }, annotations: {} }, []);
+    assert.equal((await f.metadata.imageStreams.getStream('p', 'remote'))?.nextImportAt, f.now);
+    await f.metadata.imageStreams.scheduleImport('p', 'remote', null);
+    f.now += 1000;
+    const same = await f.service.updateStream('p', 'remote', { spec: { dockerImageRepository: 'registry.example.com/lib/app' }, annotations: { a: 'b' } }, undefined, []);
+    assert.equal(same.changed, false);
+    assert.equal((await f.metadata.imageStreams.getStream('p', 'remote'))?.nextImportAt, null, 'annotations only: nothing to import');
+    const moved = await f.service.updateStream('p', 'remote', { spec: { dockerImageRepository: 'registry.example.com/lib/other' }, annotations: {} }, undefined, []);
+    assert.equal(moved.changed, true);
+    assert.equal((await f.metadata.imageStreams.getStream('p', 'remote'))?.nextImportAt, f.now);
+  });
 });

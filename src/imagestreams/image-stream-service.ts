@@ -7,6 +7,7 @@ import type { TransactionStep } from '../registry/manifest-events.ts';
 import type { ManifestService } from '../registry/manifest-service.ts';
 import { ImageStreamError } from './errors.ts';
 import { pullSpec, repositoryOf } from './stream-names.ts';
+import { tracksRemote } from './stream-spec.ts';
 
 /** Items of each tag's history that getStream returns by default (the API's `status.tags[].items`). */
 export const DEFAULT_ITEMS_PER_TAG = 10;
@@ -286,7 +287,9 @@ export class ImageStreamService {
   /**
    * Creates a stream with its spec, and tags in the images its spec tags
    * name (resolved beforehand with resolveSource), in ONE transaction:
-   * either the stream exists with all of them or nothing was written.
+   * either the stream exists with all of them or nothing was written. A spec
+   * that names remotes makes the stream due for import in that transaction
+   * (the caller wakes the scheduler).
    *
    * @throws ImageStreamError ALREADY_EXISTS, IMAGE_NOT_FOUND (a source lost its manifest since it was resolved), INVALID (bad tag)
    */
@@ -302,14 +305,17 @@ export class ImageStreamService {
       if ((await tx.imageStreams.createStream(project, name, now, init.spec, init.annotations)) === undefined) {
         throw new ImageStreamError('ALREADY_EXISTS', `image stream ${JSON.stringify(`${project}/${name}`)} already exists`);
       }
+      // Due for its first import in the same transaction: a crash right after cannot leave it never imported.
+      if (tracksRemote(init.spec)) await tx.imageStreams.scheduleImport(project, name, now);
     });
     return this.getStream(project, name);
   }
 
   /**
    * Replaces a stream's spec and annotations; when the spec changed (a new
-   * generation), tags in the images its spec tags name, in the same
-   * transaction. `changed` says whether the generation moved.
+   * generation), tags in the images its spec tags name and, when it names
+   * remotes, makes the stream due for import, in the same transaction.
+   * `changed` says whether the generation moved.
    *
    * @throws ImageStreamError STREAM_NOT_FOUND, IMAGE_NOT_FOUND, INVALID (bad tag)
    * @throws ImageStreamConflictError when `expectedResourceVersion` is not the stored one.
@@ -328,6 +334,8 @@ export class ImageStreamService {
     let generation = stored.generation;
     await this.#writeWithTags(project, name, changed ? tags : [], actor, async (tx) => {
       generation = (await tx.imageStreams.putSpec(project, name, update, expectedResourceVersion)).generation;
+      // A changed spec that names remotes is due for import, in the same transaction.
+      if (generation !== stored.generation && tracksRemote(update.spec)) await tx.imageStreams.scheduleImport(project, name, this.#clock());
     });
     return { view: await this.getStream(project, name), changed: generation !== stored.generation };
   }

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import type { Authorizer, Principal, RegistryVerb } from '../../../authz/authorizer.ts';
 import { ImageStreamError } from '../../../imagestreams/errors.ts';
 import type { ImageStreamService, SpecTagSource } from '../../../imagestreams/image-stream-service.ts';
-import { tracksRemote } from '../../../imagestreams/image-importer.ts';
+import { tracksRemote } from '../../../imagestreams/stream-spec.ts';
 import type { ImageImporter, ImportProgress, PullSecrets } from '../../../imagestreams/import-contract.ts';
 import { pullSpec } from '../../../imagestreams/stream-names.ts';
 import { ImageStreamConflictError, ImageStreamNotFoundError, TagItemNotFoundError } from '../../../metadata/image-stream-store.ts';
@@ -239,8 +239,9 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
   };
   /**
    * A stream that tracks something remote gets its import from the scheduler
-   * at once, not in the answer (which must not wait on a remote); without an
-   * importer it is only marked due, for whichever process runs one.
+   * at once, not in the answer (which must not wait on a remote). The write
+   * already made it due; this wakes this process's scheduler. Without an
+   * importer it stays due, for whichever process runs one.
    */
   const requestImport = async (project: string, name: string): Promise<void> => {
     if (importer !== undefined) await importer.requestImport(project, name);
