@@ -18,10 +18,15 @@ export class ListingService {
   }
 
   async tags(repository: RepositoryName, limit: number, after: string | undefined): Promise<NamePage> {
+    await this.requireKnown(repository);
+    return page(await this.#metadata.tags.listTags(repository.name, { after, limit: limit + 1 }), limit);
+  }
+
+  /** NAME_UNKNOWN unless the repository exists (it has had a blob or manifest pushed, and was not deleted). */
+  async requireKnown(repository: RepositoryName): Promise<void> {
     if ((await this.#metadata.repositories.getRepository(repository.name)) === undefined) {
       throw new OciError('NAME_UNKNOWN', `repository ${repository.name} is not known`, { detail: { name: repository.name } });
     }
-    return page(await this.#metadata.tags.listTags(repository.name, { after, limit: limit + 1 }), limit);
   }
 
   /**

@@ -84,6 +84,14 @@ describe('OCI distribution protocol (plain HTTP)', { concurrency: false, timeout
       assertError(await client.getManifest('proto/unknowns', 'nope'), 404, ['MANIFEST_UNKNOWN'], 'GET unknown tag');
       assertError(await client.getManifest('proto/unknowns', missing), 404, ['MANIFEST_UNKNOWN'], 'GET unknown digest');
     });
+
+    test('a manifest of a repository that does not exist answers 404 NAME_UNKNOWN', { skip: berthOnly('answers MANIFEST_UNKNOWN') }, async () => {
+      const missing = digestOf(blob());
+      assertError(await client.getManifest('proto/never-pushed', 'latest'), 404, ['NAME_UNKNOWN'], 'GET tag of an unknown repository');
+      assertError(await client.getManifest('proto/never-pushed', missing), 404, ['NAME_UNKNOWN'], 'GET digest of an unknown repository');
+      assertStatus(await client.request('HEAD', '/v2/proto/never-pushed/manifests/latest'), 404, 'HEAD tag of an unknown repository');
+      assertError(await client.request('DELETE', `/v2/proto/never-pushed/manifests/${missing}`), 404, ['NAME_UNKNOWN'], 'DELETE in an unknown repository');
+    });
   });
 
   describe('blob uploads', { concurrency: false }, () => {

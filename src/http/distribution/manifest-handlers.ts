@@ -3,6 +3,7 @@ import type { ManifestRecord } from '../../metadata/stores.ts';
 import { acceptedTypes } from '../../oci/content-negotiation.ts';
 import { OciError } from '../../oci/errors.ts';
 import { parseReference } from '../../registry/manifest-service.ts';
+import type { RepositoryName } from '../../oci/names.ts';
 import type { Registry } from '../../registry/registry.ts';
 import { echoName, requireRepository, v2Context } from './request-context.ts';
 import { readBody } from './read-body.ts';
@@ -17,6 +18,17 @@ function manifestHeaders(record: ManifestRecord): Record<string, string> {
 }
 
 export function manifestHandlers(registry: Registry) {
+  /**
+   * A manifest missing from a repository that does not exist at all is
+   * NAME_UNKNOWN (the spec's code for it, and zot's answer; Distribution 2.8
+   * says MANIFEST_UNKNOWN): the client learns the name is wrong, not just the
+   * tag. Checked only on the miss, off the hot path.
+   */
+  const unknownName = async (error: unknown, repository: RepositoryName): Promise<never> => {
+    if (error instanceof OciError && error.code === 'MANIFEST_UNKNOWN') await registry.listing.requireKnown(repository);
+    throw error;
+  };
+
   return {
     async head(request: FastifyRequest, reply: FastifyReply, referenceText: string): Promise<void> {
       const context = v2Context(request);
@@ -24,7 +36,7 @@ export function manifestHandlers(registry: Registry) {
       context.log.reference = referenceText;
       const reference = parseReference(referenceText);
       const accepted = acceptedTypes(request.headers.accept);
-      const record = await registry.manifests.resolve(repository, reference);
+      const record = await registry.manifests.resolve(repository, reference).catch((error: unknown) => unknownName(error, repository));
       // HEAD answers what GET would: only a manifest the client cannot read takes the slower path.
       if ('digest' in reference || accepted.accepts(record.mediaType)) return reply.code(200).headers(manifestHeaders(record)).send();
       const { record: served } = await registry.manifests.getAcceptable(repository, reference, accepted);
@@ -35,7 +47,8 @@ export function manifestHandlers(registry: Registry) {
       const context = v2Context(request);
       const repository = requireRepository(context);
       context.log.reference = referenceText;
-      const { record, bytes } = await registry.manifests.getAcceptable(repository, parseReference(referenceText), acceptedTypes(request.headers.accept));
+      const { record, bytes } = await registry.manifests.getAcceptable(repository, parseReference(referenceText), acceptedTypes(request.headers.accept))
+        .catch((error: unknown) => unknownName(error, repository));
       context.log.bytes = bytes.byteLength;
       return reply.code(200).headers(manifestHeaders(record)).send(bytes);
     },
@@ -66,7 +79,7 @@ export function manifestHandlers(registry: Registry) {
       const context = v2Context(request);
       const repository = requireRepository(context);
       context.log.reference = referenceText;
-      await registry.manifests.delete(repository, parseReference(referenceText));
+      await registry.manifests.delete(repository, parseReference(referenceText)).catch((error: unknown) => unknownName(error, repository));
       return reply.code(202).header('content-length', '0').send();
     },
   };
