@@ -13,6 +13,7 @@ import { signingKeyRoutes } from './signing-key-routes.ts';
 import type { SigningKeys } from '../../identity/signing-keys.ts';
 import { imageStreamRoutes } from './imagestreams/image-stream-routes.ts';
 import { projectRoutes } from './project-routes.ts';
+import { selfAccessReviewRoutes } from './self-access-review-routes.ts';
 import { router } from './route-kit.ts';
 import { ApiError, failureStatus, STATUS_REASONS, type StatusReason } from './status.ts';
 
@@ -150,6 +151,7 @@ async function resourceApi(app: FastifyInstance, options: ApiPluginOptions): Pro
         },
       });
       projectRoutes(route, access);
+      selfAccessReviewRoutes(route, authorizer, access);
       identityRoutes(route, access, authenticator);
       if (options.imageStreams !== undefined) imageStreamRoutes(route, { ...options, imageStreams: options.imageStreams });
       if (options.signingKeys !== undefined) signingKeyRoutes(route, options.signingKeys);
