@@ -44,7 +44,19 @@ export interface RegistryResource {
 export interface Authorizer {
   /** True when `principal` may perform `verb` on `resource` (no resource: registry-wide, e.g. the catalog). */
   can(principal: Principal, verb: RegistryVerb, resource?: RegistryResource): Promise<boolean>;
+  /**
+   * The projects in which `principal` may perform the project verb `verb`, so
+   * that a listing reads only those instead of filtering every row: `all`
+   * when a registry-wide grant covers every project. It may name more than
+   * `can` allows (never fewer); `can` stays the answer for each item.
+   */
+  scopeOf(principal: Principal, verb: RegistryVerb): Promise<ProjectScope>;
 }
+
+/** Where a principal may do something: every project, or these. */
+export type ProjectScope = { readonly all: true } | { readonly all: false; readonly projects: readonly string[] };
+
+export const EVERY_PROJECT: ProjectScope = { all: true };
 
 /**
  * The authorizer of a registry without access control, which is what Berth is
@@ -54,5 +66,9 @@ export interface Authorizer {
 export class OpenAuthorizer implements Authorizer {
   async can(): Promise<boolean> {
     return true;
+  }
+
+  async scopeOf(): Promise<ProjectScope> {
+    return EVERY_PROJECT;
   }
 }

@@ -1,5 +1,5 @@
 import type { ProjectStore } from '../metadata/stores.ts';
-import type { Authorizer, Principal, RegistryResource, RegistryVerb } from './authorizer.ts';
+import type { Authorizer, Principal, ProjectScope, RegistryResource, RegistryVerb } from './authorizer.ts';
 
 /** Creates a project on the first push into it (implemented by the access service). */
 export interface ProjectProvisioner {
@@ -46,5 +46,10 @@ export class ProvisioningAuthorizer implements Authorizer {
     // no "missing" answer is cached, because a project created meanwhile must not be pushable by others.
     if ((await this.#projects.getProject(resource.project)) !== undefined) return false;
     return this.#inner.can(principal, 'create-project');
+  }
+
+  /** The inner scope: what a push may create does not exist yet, so there is nothing in it to list. */
+  scopeOf(principal: Principal, verb: RegistryVerb): Promise<ProjectScope> {
+    return this.#inner.scopeOf(principal, verb);
   }
 }

@@ -217,6 +217,7 @@ describe('RbacAuthorizer', () => {
           reads++;
           return metadata.roleBindings.listBindings(project);
         },
+        listBindingsFor: metadata.roleBindings.listBindingsFor.bind(metadata.roleBindings),
       };
       const authz = new RbacAuthorizer({ bindings: counting, selfProvisioning: true, cacheTtlMs: 5000, clock });
       const resource = { project: 'a', repository: 'a/app' };
@@ -256,6 +257,7 @@ describe('RbacAuthorizer', () => {
           if (fail) throw new Error('database down');
           return metadata.roleBindings.listBindings(project);
         },
+        listBindingsFor: metadata.roleBindings.listBindingsFor.bind(metadata.roleBindings),
       };
       const authz = new RbacAuthorizer({ bindings: flaky, selfProvisioning: true, clock });
       const results = await Promise.allSettled(Array.from({ length: 20 }, () => authz.can(alice, 'pull', { project: 'a' })));
@@ -264,6 +266,38 @@ describe('RbacAuthorizer', () => {
       fail = false;
       assert.equal(await authz.can(alice, 'pull', { project: 'a' }), false);
       assert.equal(reads, 3, 'retried: cluster bindings, then project a');
+    });
+  });
+
+  describe('scopeOf', () => {
+    it('names the projects whose bindings grant the verb to the principal, its groups or service account', async () => {
+      await reset();
+      await metadata.projects.ensureProject({ name: 'c', createdAt: 1, createdBy: 'admin', displayName: null });
+      await bind('a', 'registry-viewer', 'User', 'alice');
+      await bind('b', 'registry-editor', 'Group', 'devs');
+      await bind('c', 'registry-viewer', 'Group', 'system:unauthenticated');
+      await bind('b', 'registry-viewer', 'ServiceAccount', 'a:ci');
+      const authz = authorizer();
+      const alice = userPrincipal('alice', ['devs']);
+      assert.deepEqual(await authz.scopeOf(alice, 'pull'), { all: false, projects: ['a', 'b'] });
+      assert.deepEqual(await authz.scopeOf(alice, 'push'), { all: false, projects: ['b'] }, 'only the editor binding pushes');
+      assert.deepEqual(await authz.scopeOf(ANONYMOUS, 'pull'), { all: false, projects: ['c'] });
+      assert.deepEqual(await authz.scopeOf(userPrincipal('bob'), 'pull'), { all: false, projects: [] }, 'system:unauthenticated is not an authenticated user\'s group');
+      assert.deepEqual(await authz.scopeOf(serviceAccountPrincipal('a', 'ci'), 'pull'), { all: false, projects: ['b'] });
+      assert.deepEqual(await authz.scopeOf(alice, 'manage-users'), { all: false, projects: [] });
+      for (const project of ['a', 'b', 'c']) {
+        for (const principal of [alice, ANONYMOUS, userPrincipal('bob'), serviceAccountPrincipal('a', 'ci')]) {
+          const scope = await authz.scopeOf(principal, 'pull');
+          const listed = scope.all || scope.projects.includes(project);
+          assert.equal(listed, await authz.can(principal, 'pull', { project }), `${principal.name} in ${project}: scopeOf agrees with can`);
+        }
+      }
+    });
+
+    it('is every project for a cluster-wide grant', async () => {
+      await reset();
+      await bind(CLUSTER_SCOPE, 'registry-viewer', 'Group', 'auditors');
+      assert.deepEqual(await authorizer().scopeOf(userPrincipal('eve', ['auditors']), 'pull'), { all: true });
     });
   });
 

@@ -16,12 +16,13 @@
  * PostgreSQL LISTEN/NOTIFY can call `invalidate` later).
  */
 
-import type { Authorizer, Principal, RegistryResource, RegistryVerb } from './authorizer.ts';
+import { EVERY_PROJECT, type Authorizer, type Principal, type ProjectScope, type RegistryResource, type RegistryVerb } from './authorizer.ts';
 import {
   AUTHENTICATED_GROUP,
   isRoleName,
   REGISTRY_WIDE_VERBS,
   roleGrants,
+  SERVICE_ACCOUNT_PREFIX,
   serviceAccountPrincipalName,
   UNAUTHENTICATED_GROUP,
 } from './roles.ts';
@@ -35,8 +36,8 @@ export const DEFAULT_BINDING_CACHE_TTL_MS = 5000;
 const DEFAULT_MAX_CACHED_PROJECTS = 10_000;
 
 export interface RbacAuthorizerOptions {
-  /** Where bindings are read from (only `listBindings` is used). */
-  readonly bindings: Pick<RoleBindingStore, 'listBindings'>;
+  /** Where bindings are read from: a project's (`can`), and a subject's (`scopeOf`, uncached). */
+  readonly bindings: Pick<RoleBindingStore, 'listBindings' | 'listBindingsFor'>;
   /** When true, every authenticated user (not service accounts) may create projects; else only cluster admins. */
   readonly selfProvisioning: boolean;
   /** Lifetime of a cached project's bindings; 0 disables the cache. */
@@ -60,7 +61,7 @@ interface CacheEntry {
 
 /** Authorizer on role bindings (see the file comment for the rules). */
 export class RbacAuthorizer implements Authorizer {
-  readonly #store: Pick<RoleBindingStore, 'listBindings'>;
+  readonly #store: Pick<RoleBindingStore, 'listBindings' | 'listBindingsFor'>;
   readonly #selfProvisioning: boolean;
   readonly #ttl: number;
   readonly #clock: Clock;
@@ -91,6 +92,26 @@ export class RbacAuthorizer implements Authorizer {
     // A project named '' does not exist; never read the cluster bindings as a project's.
     if (resource.project === CLUSTER_SCOPE) return false;
     return (await this.#bindingsOf(resource.project)).some(grants);
+  }
+
+  async scopeOf(principal: Principal, verb: RegistryVerb): Promise<ProjectScope> {
+    const groups = effectiveGroups(principal);
+    const grants = (binding: RoleBindingRecord): boolean =>
+      isRoleName(binding.role) && roleGrants(binding.role, verb) && matches(binding, principal, groups);
+    if ((await this.#bindingsOf(CLUSTER_SCOPE)).some(grants)) return EVERY_PROJECT;
+    if (REGISTRY_WIDE_VERBS.has(verb)) return { all: false, projects: [] };
+    // The principal's own bindings, by subject (an indexed read each), not every project's.
+    const subjects: Array<[RoleBindingRecord['subjectKind'], string]> = [...groups].map((group) => ['Group', group]);
+    if (principal.kind === 'user') subjects.push(['User', principal.name]);
+    const account = serviceAccountBindingName(principal);
+    if (account !== undefined) subjects.push(['ServiceAccount', account]);
+    const projects = new Set<string>();
+    for (const [kind, name] of subjects) {
+      for (const binding of await this.#store.listBindingsFor(kind, name)) {
+        if (binding.project !== CLUSTER_SCOPE && grants(binding)) projects.add(binding.project);
+      }
+    }
+    return { all: false, projects: [...projects].sort() };
   }
 
   /**
@@ -159,6 +180,12 @@ export class RbacAuthorizer implements Authorizer {
  * authentication put in `groups`, an anonymous principal is never
  * `system:authenticated` and an authenticated one never `system:unauthenticated`.
  */
+/** A service-account principal's name in role bindings (`<project>:<name>`), undefined for anyone else. */
+function serviceAccountBindingName(principal: Principal): string | undefined {
+  if (principal.kind !== 'serviceaccount' || !principal.name.startsWith(SERVICE_ACCOUNT_PREFIX)) return undefined;
+  return principal.name.slice(SERVICE_ACCOUNT_PREFIX.length);
+}
+
 function effectiveGroups(principal: Principal): ReadonlySet<string> {
   const groups = new Set(principal.groups);
   if (principal.kind === 'anonymous') {

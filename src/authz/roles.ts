@@ -57,7 +57,7 @@ export const AUTHENTICATED_GROUP = 'system:authenticated';
 /** Virtual group of the anonymous principal. */
 export const UNAUTHENTICATED_GROUP = 'system:unauthenticated';
 
-const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
+export const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
 
 export function isRoleName(value: string): value is RoleName {
   return Object.hasOwn(ROLES, value);

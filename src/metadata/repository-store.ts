@@ -49,6 +49,14 @@ export class KyselyRepositoryStore implements RepositoryStore {
     return rows.map((r) => r.name);
   }
 
+  async listRepositoriesIn(projects: readonly string[], page: Page): Promise<string[]> {
+    if (projects.length === 0 || page.limit <= 0) return [];
+    let query = this.#db.selectFrom('repositories').select('name').where('project', 'in', projects);
+    if (page.after !== undefined) query = query.where('name', '>', page.after);
+    const rows = await query.orderBy('name').limit(page.limit).execute();
+    return rows.map((r) => r.name);
+  }
+
   async deleteRepository(name: string): Promise<boolean> {
     // Blob links, manifests (and through them their references) and tags go
     // with it by ON DELETE CASCADE, in this one statement.

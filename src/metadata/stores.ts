@@ -69,6 +69,8 @@ export interface RepositoryStore {
   listRepositories(page: Page): Promise<string[]>;
   /** Repository names of one project, in byte order. */
   listProjectRepositories(project: string, page: Page): Promise<string[]>;
+  /** Repository names of these projects, in byte order (the (project, name) index; a few hundred projects at most). */
+  listRepositoriesIn(projects: readonly string[], page: Page): Promise<string[]>;
   /** Deletes a repository with its blob links, manifests, references and tags. */
   deleteRepository(name: string): Promise<boolean>;
 }

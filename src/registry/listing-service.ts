@@ -1,7 +1,11 @@
+import { EVERY_PROJECT, type ProjectScope } from '../authz/authorizer.ts';
 import type { ManifestRecord, Metadata } from '../metadata/stores.ts';
 import type { Digest } from '../oci/digest.ts';
 import { OciError } from '../oci/errors.ts';
 import type { RepositoryName } from '../oci/names.ts';
+
+/** Beyond this many projects in a caller's scope, the catalog walks every repository instead of an IN list. */
+const MAX_SCOPED_PROJECTS = 500;
 
 export interface NamePage {
   readonly names: string[];
@@ -33,14 +37,19 @@ export class ListingService {
    * A page of the repositories `visible` admits. Hidden names are skipped
    * while reading, so the page is full when enough visible ones exist and the
    * next-page cursor is always a name the caller may see (a cursor must not
-   * leak a hidden repository's name).
+   * leak a hidden repository's name). `scope` says which projects can hold
+   * visible repositories at all: for a caller with a few projects among
+   * thousands, only theirs are read.
    */
-  async catalog(limit: number, after: string | undefined, visible: (name: string) => Promise<boolean>): Promise<NamePage> {
+  async catalog(limit: number, after: string | undefined, visible: (name: string) => Promise<boolean>, scope: ProjectScope = EVERY_PROJECT): Promise<NamePage> {
     const batchSize = Math.max(limit + 1, 1000);
+    const projects = scope.all || scope.projects.length > MAX_SCOPED_PROJECTS ? undefined : scope.projects;
     const shown: string[] = [];
     let cursor = after;
     for (;;) {
-      const batch = await this.#metadata.repositories.listRepositories({ after: cursor, limit: batchSize });
+      const batch = projects === undefined
+        ? await this.#metadata.repositories.listRepositories({ after: cursor, limit: batchSize })
+        : await this.#metadata.repositories.listRepositoriesIn(projects, { after: cursor, limit: batchSize });
       for (const name of batch) {
         if (await visible(name)) shown.push(name);
         // One more than the page holds tells that a next page exists.

@@ -223,6 +223,17 @@ export function metadataStoreSuite(
         assert.deepEqual(await m.repositories.listProjectRepositories('nobody', { limit: 10 }), []);
       });
 
+      it('lists the repositories of several projects in byte order with keyset paging', async () => {
+        for (const name of NAMES) await m.repositories.ensureRepository(name, name.split('/')[0] ?? '', 1);
+        const projects = ['p', 'q', 'P', 'nobody'];
+        const expected = sortedBytes(NAMES.filter((n) => projects.includes(n.split('/')[0] ?? '')));
+        assert.deepEqual(await m.repositories.listRepositoriesIn(projects, { limit: 1000 }), expected);
+        assert.deepEqual(await m.repositories.listRepositoriesIn(projects, { after: expected[3], limit: 4 }), expected.slice(4, 8));
+        assert.deepEqual(await m.repositories.listRepositoriesIn(['p-x', 'p_x'], { limit: 10 }), ['p-x/a', 'p_x/a']);
+        assert.deepEqual(await m.repositories.listRepositoriesIn([], { limit: 10 }), []);
+        assert.deepEqual(await m.repositories.listRepositoriesIn(['p'], { limit: 0 }), []);
+      });
+
       it('pages correctly from the middle of 100,000 repositories inserted in one transaction', async () => {
         const rows: RepositoryRecord[] = [];
         for (let i = 0; i < 100_000; i++) {

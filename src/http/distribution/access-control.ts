@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessError } from '../../authz/access-errors.ts';
-import type { Authorizer, RegistryVerb } from '../../authz/authorizer.ts';
+import type { Authorizer, ProjectScope, RegistryVerb } from '../../authz/authorizer.ts';
 import type { ProjectProvisioner } from '../../authz/provisioning-authorizer.ts';
 import { AuthenticationError, type Authentication, type Authenticator } from '../../identity/authenticator.ts';
 import { grants } from '../../identity/registry-tokens.ts';
@@ -88,6 +88,11 @@ export class DistributionAccess {
    */
   async visible(authentication: Authentication, repository: RepositoryName): Promise<boolean> {
     return this.#options.authorizer.can(authentication.principal, 'pull', { project: repository.project, repository: repository.name });
+  }
+
+  /** The projects whose repositories the catalog may show (a superset of what `visible` admits). */
+  async catalogScope(authentication: Authentication): Promise<ProjectScope> {
+    return this.#options.authorizer.scopeOf(authentication.principal, 'pull');
   }
 
   /** The error for a refused request, with the challenge when a token could help. */

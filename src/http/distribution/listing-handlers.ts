@@ -1,3 +1,4 @@
+import type { ProjectScope } from '../../authz/authorizer.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseDigest } from '../../oci/digest.ts';
 import { MEDIA_TYPES } from '../../oci/media-types.ts';
@@ -16,7 +17,13 @@ function linkNext(reply: FastifyReply, path: string, limit: number, page: NamePa
   reply.header('link', `<${path}?n=${limit}&last=${encodeURIComponent(page.next)}>; rel="next"`);
 }
 
-export function listingHandlers(registry: Registry, limits: ListingLimits, canPull: (request: FastifyRequest, repository: string) => Promise<boolean>) {
+/** What the catalog may show a request: the projects worth reading, and each repository's verdict. */
+export interface CatalogAccess {
+  scope(request: FastifyRequest): Promise<ProjectScope>;
+  visible(request: FastifyRequest, repository: string): Promise<boolean>;
+}
+
+export function listingHandlers(registry: Registry, limits: ListingLimits, catalogAccess: CatalogAccess) {
   return {
     async tags(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       const context = v2Context(request);
@@ -29,7 +36,9 @@ export function listingHandlers(registry: Registry, limits: ListingLimits, canPu
 
     async catalog(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       const limit = pageSize(request, limits.maxCatalogPage);
-      const page: NamePage = limit === 0 ? { names: [] } : await registry.listing.catalog(limit, queryParam(request, 'last'), (name) => canPull(request, name));
+      const page: NamePage = limit === 0
+        ? { names: [] }
+        : await registry.listing.catalog(limit, queryParam(request, 'last'), (name) => catalogAccess.visible(request, name), await catalogAccess.scope(request));
       linkNext(reply, '/v2/_catalog', limit, page);
       return reply.code(200).send({ repositories: page.names });
     },

@@ -84,7 +84,10 @@ export async function distributionPlugin(app: FastifyInstance, options: Distribu
   const uploads = uploadHandlers(registry);
   const manifests = manifestHandlers(registry);
   const canPull = async (request: FastifyRequest, name: string) => access.allows(v2Context(request).authentication, 'pull', parseRepositoryName(name));
-  const listing = listingHandlers(registry, options.limits, async (request, name) => access.visible(v2Context(request).authentication, parseRepositoryName(name)));
+  const listing = listingHandlers(registry, options.limits, {
+    scope: async (request) => access.catalogScope(v2Context(request).authentication),
+    visible: async (request, name) => access.visible(v2Context(request).authentication, parseRepositoryName(name)),
+  });
 
   // Bodies are streamed by the handlers themselves (blobs can be gigabytes); never parsed here.
   app.removeAllContentTypeParsers();
