@@ -6,6 +6,10 @@
  * the API afterwards. Every request a page makes is recorded: the console
  * may talk to /apis and /oauth only, besides loading its own files.
  * Screenshots of each main page land in test-output/console/.
+ *
+ * The server runs with self-provisioning off (BERTH_AUTH__SELF_PROVISIONING=false):
+ * the admin, a cluster-admin, creates every project, and a plain user may
+ * not, which the console must show by offering no "Create project".
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -161,7 +165,7 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
     await mkdir(SHOTS, { recursive: true });
     await ensureBuilt();
     // Plain HTTP, so the browser needs no trust for Berth's own CA.
-    server = await startBerth({ insecureHttp: true });
+    server = await startBerth({ insecureHttp: true, env: { BERTH_AUTH__SELF_PROVISIONING: 'false' } });
     adminAuth = `Basic ${Buffer.from(`${server.credentials!.username}:${server.credentials!.password}`).toString('base64')}`;
     const root = await fetch(`${server.url}/`);
     const html = await root.text();
@@ -285,6 +289,28 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
     assert.equal(await viewerPage.getByRole('button', { name: 'Create service account' }).count(), 0);
     assert.equal(await viewerPage.getByRole('button', { name: 'Delete project' }).count(), 0);
     await shot(viewerPage, 'members-as-viewer');
+  });
+
+  test('with self-provisioning off, a plain user is offered no Create project; the admin is', async () => {
+    const vera = `Basic ${Buffer.from(`${VIEWER.username}:${VIEWER.password}`).toString('base64')}`;
+    const asked = await apiCall('POST', 'selfsubjectaccessreviews', { spec: { verb: 'create-project' } }, vera);
+    assert.deepEqual(asked.json['status'], { allowed: false, reason: `user "${VIEWER.username}" may not create projects: self-provisioning is off` });
+    assert.equal((await apiCall('POST', 'projects', { metadata: { name: 'vera-own' } }, vera)).status, 403, 'the API refuses vera a project');
+    /** Loads the projects page and waits until the API has answered whether the caller may create projects. */
+    const openProjects = async (p: Page): Promise<void> => {
+      const answered = p.waitForResponse((r) => r.url().endsWith('/selfsubjectaccessreviews') && r.request().method() === 'POST');
+      await p.goto(`${server.url}/console/projects`);
+      await answered;
+      await p.getByRole('link', { name: PROJECT, exact: true }).waitFor();
+    };
+    await openProjects(viewerPage);
+    assert.equal(await viewerPage.getByRole('button', { name: 'Create project' }).count(), 0, 'vera sees no Create project');
+    await shot(viewerPage, 'projects-as-viewer');
+    await openProjects(page);
+    await page.getByRole('button', { name: 'Create project' }).waitFor();
+    // Back where the next test starts: the admin on the project's Members tab.
+    await page.goto(`${server.url}/console/projects/${PROJECT}/members`);
+    await page.locator('#sa-name').waitFor();
   });
 
   test('a service account token is shown once, works, and is revoked', async () => {

@@ -57,6 +57,13 @@ export interface WhoCan {
   serviceAccounts: string[];
 }
 
+/** The answer of `POST selfsubjectaccessreviews`: may the caller do `spec.verb` (in `spec.namespace`)? */
+export interface SelfSubjectAccessReview {
+  kind: 'SelfSubjectAccessReview';
+  spec: { verb: string; namespace?: string };
+  status: { allowed: boolean; reason?: string };
+}
+
 export interface ServiceAccount {
   kind: 'ServiceAccount';
   metadata: ObjectMeta;

@@ -1,5 +1,5 @@
 import { api } from '../api/client.ts';
-import type { WhoCan } from '../api/types.ts';
+import type { SelfSubjectAccessReview, WhoCan } from '../api/types.ts';
 import { useSession } from '../auth/session-context.tsx';
 import { callerCan, type ProjectVerb } from '../lib/access.ts';
 import { useAsync } from './use-async.ts';
@@ -25,4 +25,21 @@ export function useProjectAccess(project: string, verbs: readonly ProjectVerb[])
   return {
     can: (verb) => user !== undefined && callerCan(answers.data?.get(verb), session.caller),
   };
+}
+
+/**
+ * Whether the signed-in caller may do a registry-wide verb (`create-project`),
+ * as the API's self access review answers it (the authorizer decides, with
+ * self-provisioning and cluster bindings). Not allowed until the answer is
+ * in, when the review is refused, and for anonymous visitors.
+ */
+export function useRegistryAccess(verb: 'create-project'): boolean {
+  const session = useSession();
+  const user = session.user?.metadata.name;
+  const answer = useAsync(async (signal) => {
+    if (user === undefined) return false;
+    const review = await api<SelfSubjectAccessReview>('selfsubjectaccessreviews', { method: 'POST', body: { spec: { verb } }, signal }).catch(() => undefined);
+    return review?.status.allowed === true;
+  }, [user, verb]);
+  return user !== undefined && answer.data === true;
 }
