@@ -648,6 +648,32 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
       await tagRow(page, '1.0').getByRole('button', { name: 'Delete tag 1.0' }).waitFor();
     });
 
+    test('a registry-editor sees Roll back but no Delete controls on stream and tag pages', async () => {
+      // vera, a viewer so far, is made an editor for this test only.
+      const editors = `namespaces/${PROJECT}/rolebindings/registry-editor/subjects`;
+      assert.equal((await apiCall('POST', editors, { kind: 'User', name: VIEWER.username })).status, 201);
+      try {
+        const streamPath = `/console/projects/${PROJECT}/imagestreams/app`;
+        await openStreamAs(viewerPage, true, streamPath);
+        const history = await openHistory(viewerPage, 'app', '1.0');
+        const generations = await history.locator('td[data-label="Generation"]').allTextContents();
+        assert.equal(generations.length, 3);
+        // Every item but the current one can be rolled back to.
+        for (const cell of generations.slice(1)) {
+          await history.getByRole('button', { name: `Roll 1.0 back to generation ${Number.parseInt(cell, 10)}` }).waitFor();
+        }
+        assert.equal(await history.getByRole('button', { name: /^Roll .* back to generation/ }).count(), 2);
+        assert.equal(await viewerPage.getByRole('button', { name: 'Delete image stream' }).count(), 0, 'no Delete image stream');
+        assert.equal(await viewerPage.getByRole('button', { name: /^Delete tag / }).count(), 0, 'no Delete tag');
+        await shot(viewerPage, 'stream-as-editor');
+        await viewerPage.goto(`${server.url}${streamPath}/-/tags/1.0`);
+        await viewerPage.getByTestId('author').filter({ hasText: spec.author! }).waitFor();
+        assert.equal(await viewerPage.getByRole('button', { name: /Delete/ }).count(), 0, 'nothing to delete on the tag page');
+      } finally {
+        assert.equal((await apiCall('DELETE', `${editors}/User/${VIEWER.username}`)).status, 200);
+      }
+    });
+
     test('an anonymous visitor sees the public image, but nothing of a private project, and a direct link says why in words', async () => {
       await anon.goto(`${server.url}/console/projects/${PROJECT}/imagestreams/app/-/tags/1.0`);
       await anon.getByTestId('author').filter({ hasText: spec.author! }).waitFor();

@@ -18,8 +18,8 @@ import { dns1123LabelProblem, subjectNameProblem } from '../lib/names.ts';
 const PROJECT_ROLES = ['registry-viewer', 'registry-editor', 'registry-admin'] as const;
 const ROLE_HELP: Record<string, string> = {
   'registry-viewer': 'pull images, see the project',
-  'registry-editor': 'also push, tag and delete images',
-  'registry-admin': 'also manage members and service accounts',
+  'registry-editor': 'also push, tag and roll back images',
+  'registry-admin': 'also delete images, manage members and service accounts',
 };
 const ANONYMOUS = 'system:unauthenticated';
 
