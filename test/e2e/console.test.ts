@@ -380,6 +380,50 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
     await shot(page, 'members-paged');
   });
 
+  test('rotating a service account token shows the new secret once; the old one stops working on /apis and /v2, the new one works', async () => {
+    const created = await apiCall('POST', `namespaces/${PROJECT}/serviceaccounts/ci/tokens`);
+    assert.equal(created.status, 201);
+    const oldId = (created.json['metadata'] as { name: string }).name;
+    const oldSecret = (created.json['status'] as { token: string }).token;
+    /** What the API and a registry login (the token endpoint podman login uses, Basic auth) say of a secret. */
+    const answers = async (secret: string): Promise<{ api: number; v2: number }> => {
+      const v2 = await fetch(`${server.url}/v2/token?scope=${encodeURIComponent(`repository:${PROJECT}/app:pull`)}`, {
+        headers: { authorization: `Basic ${Buffer.from(`ci:${secret}`).toString('base64')}` },
+      });
+      await v2.arrayBuffer();
+      return { api: (await apiCall('GET', 'users/~', undefined, `Bearer ${secret}`)).status, v2: v2.status };
+    };
+    assert.deepEqual(await answers(oldSecret), { api: 200, v2: 200 }, 'the old token works before');
+
+    await page.goto(`${server.url}/console/projects/${PROJECT}/members`);
+    await page.locator('[id^="sa-ci"]').first().click();
+    await page.getByRole('button', { name: `Rotate token ${oldId}` }).click();
+    const confirm = page.getByRole('dialog');
+    await confirm.getByText(`Rotate token ${oldId}?`).waitFor();
+    await confirm.getByRole('button', { name: 'Rotate', exact: true }).click();
+    const shown = page.getByRole('dialog').filter({ hasText: 'New token for ci' });
+    const newSecret = await shown.getByRole('textbox', { name: 'Token' }).inputValue();
+    assert.match(newSecret, /^berth_sa_/);
+    assert.notEqual(newSecret, oldSecret);
+    assert.match(await shown.getByTestId('rotated-from').textContent() ?? '', new RegExp(`replaces token ${oldId}, which no longer works`));
+    await shot(page, 'token-rotated');
+    await shown.getByRole('button', { name: 'I have copied it' }).click();
+    await shown.waitFor({ state: 'detached' });
+
+    // The list: the old token is revoked (no Rotate or Revoke any more), its successor is active.
+    const tokens = page.locator('table[aria-label="Tokens of ci"] tbody tr');
+    const oldRow = tokens.filter({ hasText: oldId });
+    await oldRow.getByText(/^revoked/).waitFor();
+    assert.equal(await oldRow.getByRole('button').count(), 0);
+    const listed = (await apiCall('GET', `namespaces/${PROJECT}/serviceaccounts/ci/tokens`)).json['items'] as Array<{ metadata: { name: string }; status: { revoked: boolean } }>;
+    const successor = listed.at(-1)!;
+    assert.equal(successor.status.revoked, false);
+    await tokens.filter({ hasText: successor.metadata.name }).getByRole('button', { name: `Rotate token ${successor.metadata.name}` }).waitFor();
+
+    assert.deepEqual(await answers(oldSecret), { api: 401, v2: 401 }, 'the old token is refused on /apis and /v2');
+    assert.deepEqual(await answers(newSecret), { api: 200, v2: 200 }, 'the new one works on both');
+  });
+
   describe('image pages', () => {
     let work: string;
     let tools: ContainerClients;

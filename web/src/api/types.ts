@@ -74,7 +74,7 @@ export interface ServiceAccountToken {
   kind: 'ServiceAccountToken';
   metadata: ObjectMeta;
   spec: { serviceAccountName: string; expirationTimestamp: string | null };
-  status: { token?: string; revoked: boolean; revocationTimestamp: string | null; lastUsedTimestamp: string | null };
+  status: { token?: string; revoked: boolean; revocationTimestamp: string | null; lastUsedTimestamp: string | null; rotatedFrom?: string };
 }
 
 export interface CurrentUser {

@@ -115,9 +115,10 @@ function AddBindingForm({ project, onDone }: { project: string; onDone: () => vo
 function TokenSecretModal({ token, onClose }: { token: ServiceAccountToken; onClose: () => void }) {
   return (
     <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="token-title">
-      <ModalHeader title={`Token for ${token.spec.serviceAccountName}`} labelId="token-title" />
+      <ModalHeader title={`${token.status.rotatedFrom ? 'New token' : 'Token'} for ${token.spec.serviceAccountName}`} labelId="token-title" />
       <ModalBody>
         <Alert variant="warning" isInline title="Copy the token now: it is shown only once." />
+        {token.status.rotatedFrom ? <p className="berth-gap" data-testid="rotated-from">It replaces token <code>{token.status.rotatedFrom}</code>, which no longer works.</p> : null}
         <ClipboardCopy isReadOnly hoverTip="Copy" clickTip="Copied" className="berth-gap" data-testid="token-secret" textAriaLabel="Token">{token.status.token ?? ''}</ClipboardCopy>
         <p className="berth-gap">Log in with it: <code>podman login -u {token.spec.serviceAccountName} -p &lt;token&gt; {window.location.host}</code></p>
         <p>Expires: {token.spec.expirationTimestamp ? formatTime(token.spec.expirationTimestamp) : 'never'}</p>
@@ -135,6 +136,7 @@ function TokensRow({ project, account, canManage }: { project: string; account: 
   const paging = useMemoryCursor(`Tokens of ${account}`);
   const tokens = useAsync((signal) => listPage<ServiceAccountToken>(base, limit, paging.cursor, signal), [base, limit, paging.cursor]);
   const [created, setCreated] = useState<ServiceAccountToken | undefined>(undefined);
+  const [rotating, setRotating] = useState<string | undefined>(undefined);
   const [days, setDays] = useState('');
   const action = useAction(tokens.reload);
   const create = async (): Promise<void> => {
@@ -161,8 +163,11 @@ function TokensRow({ project, account, canManage }: { project: string; account: 
                         <Td dataLabel="State">{t.status.revoked ? <Label color="grey">revoked {formatTime(t.status.revocationTimestamp)}</Label> : <Label color="green">active</Label>}</Td>
                         <Td isActionCell>
                           {canManage && !t.status.revoked ? (
-                            <Button variant="link" isDanger onClick={() => void action.run(() => api(`${base}/${encodeURIComponent(t.metadata.name)}`, { method: 'DELETE' }))}
-                              aria-label={`Revoke token ${t.metadata.name}`}>Revoke</Button>
+                            <>
+                              <Button variant="link" onClick={() => setRotating(t.metadata.name)} aria-label={`Rotate token ${t.metadata.name}`}>Rotate</Button>
+                              <Button variant="link" isDanger onClick={() => void action.run(() => api(`${base}/${encodeURIComponent(t.metadata.name)}`, { method: 'DELETE' }))}
+                                aria-label={`Revoke token ${t.metadata.name}`}>Revoke</Button>
+                            </>
                           ) : null}
                         </Td>
                       </Tr>
@@ -185,6 +190,20 @@ function TokensRow({ project, account, canManage }: { project: string; account: 
         </Form>
       ) : null}
       {action.error !== undefined ? <Alert variant="danger" isInline title="That did not work" className="berth-gap"><p>{describeError(action.error)}</p></Alert> : null}
+      {rotating ? (
+        <ConfirmModal title={`Rotate token ${rotating}?`} confirmLabel="Rotate" onClose={() => setRotating(undefined)}
+          onConfirm={async () => {
+            // Same lifetime as the old token (the API's default); the new secret is shown once, as after Create token,
+            // in place of this dialog (both updates in one render, so never two dialogs at once).
+            const rotated = await api<ServiceAccountToken>(`${base}/${encodeURIComponent(rotating)}/rotate`, { method: 'POST' });
+            setRotating(undefined);
+            setCreated(rotated);
+            tokens.reload();
+          }}>
+          <p>A new token replaces it and the old one stops working at once: clients still using it are refused until they get the new one.</p>
+          <p className="berth-gap">To switch clients over without a refused request, create a second token instead and revoke this one once nothing uses it.</p>
+        </ConfirmModal>
+      ) : null}
       {created ? <TokenSecretModal token={created} onClose={() => setCreated(undefined)} /> : null}
     </>
   );
