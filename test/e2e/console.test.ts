@@ -23,6 +23,7 @@ import { formatBytesExact, formatSize, formatTime } from '../../web/src/lib/form
 import { layerShares } from '../../web/src/lib/history.ts';
 import { PROJECT_ROOT, startBerth, type BerthServer } from '../support/berth-server.ts';
 import { createClients, type ContainerClients } from '../support/container-clients.ts';
+import { startRemoteRegistry, testImage } from '../support/remote-registry.ts';
 import {
   createImageLayout, createIndexLayout, multiArchSpecs, writeBlob, type BuiltImage, type BuiltLayout, type ImageSpec, type OciIndex,
 } from '../support/oci-images.ts';
@@ -832,6 +833,29 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
       assert.equal(await tagDigest('throwaway', '1.0'), undefined);
       await page.getByRole('link', { name: 'app', exact: true }).waitFor();
       assert.equal(await page.getByRole('link', { name: 'throwaway', exact: true }).count(), 0, 'the project no longer lists it');
+    });
+
+    test('an image imported from another registry (CNCF Distribution) says so, and from where, in its history', async () => {
+      const remote = await startRemoteRegistry();
+      try {
+        const image = testImage('console-import');
+        await remote.pushImage('library/busybox', '1.36', image);
+        const from = `${remote.hostPort}/library/busybox:1.36`;
+        const imported = await apiCall('POST', `namespaces/${PROJECT}/imagestreams/busybox/import`, { from, insecure: true, confirm: true });
+        assert.equal(imported.status, 200, JSON.stringify(imported.json));
+        assert.equal(await tagDigest('busybox', '1.36'), image.digest);
+
+        await page.goto(`${server.url}/console/projects/${PROJECT}/imagestreams/busybox`);
+        const row = tagRow(page, '1.36');
+        await row.locator(`td[title="${image.digest}"]`).waitFor();
+        assert.equal(await row.locator('td[data-label="From"]').textContent(), `imported from ${from}`);
+        const history = await openHistory(page, 'busybox', '1.36');
+        assert.deepEqual(await history.locator('td[data-label="Source"]').allTextContents(), [`imported from ${from}`]);
+        assert.equal(await history.locator('td[data-label="Image"]').getAttribute('title'), image.digest);
+        await shot(page, 'stream-imported');
+      } finally {
+        await remote.stop();
+      }
     });
   });
 
