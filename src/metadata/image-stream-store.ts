@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type {
   ImageStreamCondition,
   ImageStreamRecord,
@@ -11,6 +11,7 @@ import type {
   StreamPage,
   StreamTagItems,
   StreamTagRecord,
+  TagHistoryPrune,
   TagItemPage,
   TagItemRecord,
 } from './stores.ts';
@@ -355,6 +356,47 @@ export class KyselyImageStreamStore implements ImageStreamStore {
     });
   }
 
+  async pruneTagHistory(project: string, stream: string, prune: TagHistoryPrune): Promise<TagItemRecord[]> {
+    const keep = prune.keepTagRevisions;
+    if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`keepTagRevisions must be a positive integer, not ${keep}`);
+    const prunable = (eb: ExpressionBuilder<Database, 'image_stream_tag_items'>) => prunableItem(eb, keep, prune.createdBefore);
+    if (prune.dryRun === true) {
+      const rows = await this.#db
+        .selectFrom('image_stream_tag_items')
+        .select(ITEM_COLUMNS)
+        .where('project', '=', project)
+        .where('stream', '=', stream)
+        .where(prunable)
+        .orderBy('tag')
+        .orderBy('generation', 'desc')
+        .execute();
+      return rows.map(toItem);
+    }
+    return atomic(this.#db, async (db) => {
+      // Stream row lock first, as addTagItem and deleteTag take it: the same lock order everywhere.
+      if (this.#dialect === 'postgres') {
+        const locked = await db
+          .selectFrom('image_streams')
+          .select('uid')
+          .where('project', '=', project)
+          .where('name', '=', stream)
+          .forUpdate()
+          .executeTakeFirst();
+        if (locked === undefined) return [];
+      }
+      const rows = await db
+        .deleteFrom('image_stream_tag_items')
+        .where('project', '=', project)
+        .where('stream', '=', stream)
+        .where(prunable)
+        .returning(ITEM_COLUMNS)
+        .execute();
+      if (rows.length === 0) return [];
+      await this.#touch(db, project, stream);
+      return rows.map(toItem).sort((a, b) => compareBytes(a.tag, b.tag) || b.generation - a.generation);
+    });
+  }
+
   #tagsQuery(project: string, stream: string) {
     return this.#db
       .selectFrom('image_stream_tags as t')
@@ -583,6 +625,40 @@ export class KyselyImageStreamStore implements ImageStreamStore {
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
+}
+
+/**
+ * The history items pruneTagHistory removes, as a condition on a row of
+ * image_stream_tag_items (the outer table, by its own name; the subqueries
+ * alias theirs): not its tag's current item, and either its tag is deleted
+ * or at least `keep` newer items of its tag exist; and, with
+ * `createdBefore`, older than that. Each subquery is a probe of a primary
+ * key (tags by project, stream, tag; items backwards from the newest).
+ */
+function prunableItem(eb: ExpressionBuilder<Database, 'image_stream_tag_items'>, keep: number, createdBefore: number | undefined) {
+  const tagOf = () =>
+    eb
+      .selectFrom('image_stream_tags as t')
+      .select('t.current_generation')
+      .whereRef('t.project', '=', 'image_stream_tag_items.project')
+      .whereRef('t.stream', '=', 'image_stream_tag_items.stream')
+      .whereRef('t.tag', '=', 'image_stream_tag_items.tag');
+  // The generation of the tag's (keep + 1)-th newest item; null when it has no more than `keep`.
+  const oldestKept = eb
+    .selectFrom('image_stream_tag_items as k')
+    .select('k.generation')
+    .whereRef('k.project', '=', 'image_stream_tag_items.project')
+    .whereRef('k.stream', '=', 'image_stream_tag_items.stream')
+    .whereRef('k.tag', '=', 'image_stream_tag_items.tag')
+    .orderBy('k.generation', 'desc')
+    .limit(1)
+    .offset(keep);
+  const conditions = [
+    eb.not(eb.exists(tagOf().whereRef('t.current_generation', '=', 'image_stream_tag_items.generation'))),
+    eb.or([eb.not(eb.exists(tagOf())), eb('image_stream_tag_items.generation', '<=', oldestKept)]),
+  ];
+  if (createdBefore !== undefined) conditions.push(eb('image_stream_tag_items.created_at', '<', createdBefore));
+  return eb.and(conditions);
 }
 
 function compareBytes(a: string, b: string): number {

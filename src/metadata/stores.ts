@@ -566,7 +566,12 @@ export interface TagItemRecord extends NewTagItem {
   readonly project: string;
   readonly stream: string;
   readonly tag: string;
-  /** 1 for the tag's first item, then previous max + 1: history never reuses a number. */
+  /**
+   * 1 for the tag's first item, then previous max + 1: history never reuses a
+   * number while any item of the tag is left (pruning keeps a live tag's
+   * newest item; only a deleted tag's history can be pruned away entirely,
+   * after which a new tag of that name starts again at 1).
+   */
   readonly generation: number;
 }
 
@@ -596,6 +601,16 @@ export interface TagItemPage {
   /** Only items with a generation strictly below this one. */
   readonly beforeGeneration?: number | undefined;
   readonly limit: number;
+}
+
+/** What pruneTagHistory removes (see there). */
+export interface TagHistoryPrune {
+  /** Items kept per tag, newest first (at least 1). */
+  readonly keepTagRevisions: number;
+  /** Only items created before this time (ms since the epoch) are removed; absent: any age. */
+  readonly createdBefore?: number | undefined;
+  /** Only report what would be removed; change nothing. */
+  readonly dryRun?: boolean | undefined;
 }
 
 export interface ImageStreamStore {
@@ -629,7 +644,7 @@ export interface ImageStreamStore {
   deleteStream(project: string, name: string): Promise<boolean>;
   /**
    * Appends a history item to a tag (generation = previous max + 1 for that
-   * tag, deleted items included), points the tag at it and bumps the stream's
+   * tag, items of the tag from before it was deleted included), points the tag at it and bumps the stream's
    * resourceVersion. Concurrent appends to one stream are ordered (row lock
    * on the stream). Call inside the transaction that made the change it records.
    * @throws ImageStreamNotFoundError when there is no such stream.
@@ -642,6 +657,23 @@ export interface ImageStreamStore {
   setCurrentItem(project: string, stream: string, tag: string, generation: number, now: number): Promise<TagItemRecord>;
   /** Removes a tag from the stream; its history stays (until pruned). False when there was no such tag. */
   deleteTag(project: string, stream: string, tag: string, now: number): Promise<boolean>;
+  /**
+   * Prunes one stream's tag history, as `oc adm prune images
+   * --keep-tag-revisions=N` does: of each live tag, every item except its
+   * `keepTagRevisions` newest and its current item (never removed, whatever
+   * its age or place); of each deleted tag, its whole history. With
+   * `createdBefore`, younger items stay. Metadata only: images, manifests and
+   * blobs are untouched.
+   *
+   * One indexed DELETE … RETURNING for the whole stream (one SELECT for
+   * `dryRun`), in a transaction that first locks the stream row (as
+   * addTagItem does, so a concurrent push or rollback is ordered before or
+   * after it) and bumps resourceVersion when anything was removed.
+   *
+   * Returns the items removed (or that would be), by tag in byte order, newest
+   * first; none when there is no such stream.
+   */
+  pruneTagHistory(project: string, stream: string, prune: TagHistoryPrune): Promise<TagItemRecord[]>;
   /** One tag with its current item. */
   getTag(project: string, stream: string, tag: string): Promise<StreamTagRecord | undefined>;
   /** The stream's tags in byte order of name, each with its current item. */

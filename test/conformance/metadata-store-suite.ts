@@ -1113,6 +1113,118 @@ export function metadataStoreSuite(
         await assert.rejects(m.imageStreams.setCurrentItem('p', 'none', 'latest', 1, 60), ImageStreamNotFoundError);
       });
 
+      it('pruneTagHistory keeps each live tag\'s newest items and its current item, removes deleted tags\' history; dryRun changes nothing', async () => {
+        const add = async (stream: string, tag: string, count: number, from = 1) => {
+          for (let g = from; g < from + count; g++) await m.imageStreams.addTagItem('p', stream, tag, item(`${stream}-${tag}-${g}`, g * 10));
+        };
+        for (const s of ['app', 'other']) await m.imageStreams.ensureStream('p', s, 1);
+        await add('app', 'latest', 5);
+        await add('app', 'v1', 2);
+        await add('app', 'gone', 3);
+        assert.equal(await m.imageStreams.deleteTag('p', 'app', 'gone', 100), true);
+        // Pointed back at its oldest item: the current item stays whatever its age or place.
+        await add('app', 'pinned', 4);
+        await m.imageStreams.setCurrentItem('p', 'app', 'pinned', 1, 100);
+        await add('other', 'latest', 5);
+        const generations = async (stream: string, tag: string) => (await m.imageStreams.listTagItems('p', stream, tag, { limit: 100 })).map((i) => i.generation);
+        const before = await m.imageStreams.getStream('p', 'app');
+        const expected = [['gone', 3], ['gone', 2], ['gone', 1], ['latest', 3], ['latest', 2], ['latest', 1], ['pinned', 2]];
+
+        const dry = await m.imageStreams.pruneTagHistory('p', 'app', { keepTagRevisions: 2, dryRun: true });
+        assert.deepEqual(dry.map((i) => [i.tag, i.generation]), expected);
+        assert.deepEqual(dry[0], { ...item('app-gone-3', 30), project: 'p', stream: 'app', tag: 'gone', generation: 3 });
+        assert.deepEqual(await m.imageStreams.getStream('p', 'app'), before, 'a dry run changes nothing');
+        assert.deepEqual(await generations('app', 'latest'), [5, 4, 3, 2, 1]);
+
+        const pruned = await m.imageStreams.pruneTagHistory('p', 'app', { keepTagRevisions: 2 });
+        assert.deepEqual(pruned, dry, 'it removes what the dry run listed');
+        assert.deepEqual(await generations('app', 'latest'), [5, 4]);
+        assert.deepEqual(await generations('app', 'v1'), [2, 1]);
+        assert.deepEqual(await generations('app', 'gone'), []);
+        assert.deepEqual(await generations('app', 'pinned'), [4, 3, 1]);
+        assert.equal((await m.imageStreams.getTag('p', 'app', 'pinned'))?.current.generation, 1);
+        assert.deepEqual(await generations('other', 'latest'), [5, 4, 3, 2, 1], 'other streams are untouched');
+        const after = await m.imageStreams.getStream('p', 'app');
+        assert.equal(after?.resourceVersion, (before?.resourceVersion ?? 0) + 1);
+        assert.deepEqual(await m.imageStreams.pruneTagHistory('p', 'app', { keepTagRevisions: 2 }), [], 'nothing left to prune');
+        assert.equal((await m.imageStreams.getStream('p', 'app'))?.resourceVersion, after?.resourceVersion, 'and no write when nothing went');
+
+        // A live tag keeps its newest item, so numbering goes on; a deleted tag pruned away starts again.
+        assert.equal((await m.imageStreams.addTagItem('p', 'app', 'latest', item('next', 60))).generation, 6);
+        assert.equal((await m.imageStreams.addTagItem('p', 'app', 'gone', item('again', 60))).generation, 1);
+        assert.deepEqual(await m.imageStreams.pruneTagHistory('p', 'nosuch', { keepTagRevisions: 1 }), []);
+        await assert.rejects(m.imageStreams.pruneTagHistory('p', 'app', { keepTagRevisions: 0 }), RangeError);
+      });
+
+      it('pruneTagHistory with createdBefore keeps younger items; it rolls back with the caller\'s transaction', async () => {
+        await m.imageStreams.ensureStream('p', 'aged', 1);
+        for (let g = 1; g <= 4; g++) await m.imageStreams.addTagItem('p', 'aged', 'latest', item(`aged-${g}`, g * 10));
+        const generations = async () => (await m.imageStreams.listTagItems('p', 'aged', 'latest', { limit: 100 })).map((i) => i.generation);
+        assert.deepEqual((await m.imageStreams.pruneTagHistory('p', 'aged', { keepTagRevisions: 1, createdBefore: 30, dryRun: true })).map((i) => i.generation), [2, 1]);
+        class Boom extends Error {}
+        await assert.rejects(
+          m.withTransaction(async (tx) => {
+            assert.equal((await tx.imageStreams.pruneTagHistory('p', 'aged', { keepTagRevisions: 1 })).length, 3);
+            throw new Boom('abort');
+          }),
+          Boom,
+        );
+        assert.deepEqual(await generations(), [4, 3, 2, 1], 'rolled back');
+        assert.deepEqual((await m.imageStreams.pruneTagHistory('p', 'aged', { keepTagRevisions: 1, createdBefore: 30 })).map((i) => i.generation), [2, 1]);
+        assert.deepEqual(await generations(), [4, 3], 'item 3 (created at 30) is not older than 30');
+      });
+
+      it('pruneTagHistory holds the stream row: a rollback to an item it removes waits and finds it gone; a rollback first makes it keep the new current item', async () => {
+        await m.imageStreams.ensureStream('p', 'race', 1);
+        for (let g = 1; g <= 4; g++) await m.imageStreams.addTagItem('p', 'race', 'latest', item(`race-${g}`, g));
+        const other = dialect === 'postgres' ? await current().reopen() : m;
+        try {
+          let release: () => void = () => {};
+          const held = new Promise<void>((resolve) => (release = resolve));
+          let pruned: () => void = () => {};
+          const prunedInside = new Promise<void>((resolve) => (pruned = resolve));
+          const prune = m.withTransaction(async (tx) => {
+            const removed = await tx.imageStreams.pruneTagHistory('p', 'race', { keepTagRevisions: 1 });
+            pruned();
+            await held;
+            return removed;
+          });
+          await prunedInside;
+          // Without the lock, PostgreSQL would let this see item 1 and then fail on the foreign key.
+          const rollback = other.withTransaction((tx) => tx.imageStreams.setCurrentItem('p', 'race', 'latest', 1, 10));
+          await sleep(200);
+          release();
+          const [removed, rolledBack] = await Promise.allSettled([prune, rollback]);
+          assert.equal(removed.status, 'fulfilled');
+          assert.deepEqual(removed.status === 'fulfilled' ? removed.value.map((i) => i.generation) : [], [3, 2, 1]);
+          assert.equal(rolledBack.status, 'rejected');
+          assert.ok(rolledBack.status === 'rejected' && rolledBack.reason instanceof TagItemNotFoundError, String(rolledBack.status === 'rejected' ? rolledBack.reason : ''));
+          assert.equal((await m.imageStreams.getTag('p', 'race', 'latest'))?.current.generation, 4);
+
+          // The other order: a rollback not yet committed makes the prune wait, which then keeps the new current item.
+          for (let g = 5; g <= 7; g++) await m.imageStreams.addTagItem('p', 'race', 'latest', item(`race-${g}`, g));
+          let commit: () => void = () => {};
+          const open = new Promise<void>((resolve) => (commit = resolve));
+          let moved: () => void = () => {};
+          const movedInside = new Promise<void>((resolve) => (moved = resolve));
+          const back = other.withTransaction(async (tx) => {
+            await tx.imageStreams.setCurrentItem('p', 'race', 'latest', 5, 20);
+            moved();
+            await open;
+          });
+          await movedInside;
+          const later = m.withTransaction((tx) => tx.imageStreams.pruneTagHistory('p', 'race', { keepTagRevisions: 1 }));
+          await sleep(200);
+          commit();
+          const [, prunedLater] = await Promise.all([back, later]);
+          assert.deepEqual(prunedLater.map((i) => i.generation), [6, 4]);
+          assert.deepEqual((await m.imageStreams.listTagItems('p', 'race', 'latest', { limit: 10 })).map((i) => i.generation), [7, 5]);
+          assert.equal((await m.imageStreams.getTag('p', 'race', 'latest'))?.current.generation, 5);
+        } finally {
+          if (other !== m) await other.close();
+        }
+      });
+
       it('deleteStream removes its tags and history, and nothing of other streams', async () => {
         for (const s of ['gone', 'kept']) {
           await m.imageStreams.ensureStream('p', s, 1);
