@@ -15,6 +15,27 @@ export const DEFAULT_ITEMS_PER_TAG = 10;
 /** Streams whose tags and items are read in one query (listStreamViews). */
 const VIEW_BATCH = 500;
 
+/** Streams read per page when a project's whole history is pruned. */
+const PRUNE_BATCH = 1000;
+
+/** What pruneHistory removes: `oc adm prune images --keep-tag-revisions=N --keep-younger-than=D`, for tag history only. */
+export interface HistoryPrune {
+  /** History items kept per tag, newest first (at least 1); a tag's current item is kept besides. */
+  readonly keepTagRevisions: number;
+  /** Items recorded less than this long ago stay (0: any age may go). */
+  readonly keepYoungerThanMs: number;
+  /** Only say what would go. */
+  readonly dryRun: boolean;
+}
+
+/** What pruneHistory removed (or, for a dry run, would remove). */
+export interface PrunedHistory {
+  /** How many streams were looked at. */
+  readonly streams: number;
+  /** The items, per stream in byte order of name, by tag in byte order, newest first; as clients see them (reference policy). */
+  readonly items: readonly TagItemRecord[];
+}
+
 /** How a tag came to point at an image of another tag: what its history item records. */
 type TagOrigin = { readonly kind: 'tag' | 'rollback'; readonly ref: string };
 
@@ -362,6 +383,41 @@ export class ImageStreamService {
     if (!(await this.#metadata.imageStreams.deleteTag(project, stream, tag, this.#clock()))) {
       throw new ImageStreamError('TAG_NOT_FOUND', `image stream ${project}/${stream} has no tag ${tag}`);
     }
+  }
+
+  /**
+   * Prunes tag history (metadata only: images, manifests and blobs stay; a
+   * later garbage collection may take what nothing references any more): of
+   * each live tag, every item but its `keepTagRevisions` newest and its
+   * current item; of each deleted tag, its whole history; with
+   * `keepYoungerThanMs`, only items older than that. Of one stream, or with
+   * `stream` undefined of every stream of the project (one transaction per
+   * stream, each one indexed DELETE; streams read a page at a time).
+   * @throws ImageStreamError STREAM_NOT_FOUND (one stream only), INVALID (keepTagRevisions below 1)
+   */
+  async pruneHistory(project: string, stream: string | undefined, prune: HistoryPrune): Promise<PrunedHistory> {
+    if (!Number.isSafeInteger(prune.keepTagRevisions) || prune.keepTagRevisions < 1) {
+      throw new ImageStreamError('INVALID', `keepTagRevisions must be at least 1 (a tag's newest item always stays), not ${prune.keepTagRevisions}`);
+    }
+    const options = {
+      keepTagRevisions: prune.keepTagRevisions,
+      createdBefore: prune.keepYoungerThanMs > 0 ? this.#clock() - prune.keepYoungerThanMs : undefined,
+      dryRun: prune.dryRun,
+    };
+    const one = async (record: ImageStreamRecord): Promise<TagItemRecord[]> =>
+      (await this.#metadata.imageStreams.pruneTagHistory(project, record.name, options)).map((i) => this.#shown(record, i));
+    if (stream !== undefined) return { streams: 1, items: await one(await this.#requireStream(project, stream)) };
+    const items: TagItemRecord[] = [];
+    let streams = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.#metadata.imageStreams.listStreams(project, { after, limit: PRUNE_BATCH });
+      for (const record of page) items.push(...(await one(record)));
+      streams += page.length;
+      if (page.length < PRUNE_BATCH) break;
+      after = page.at(-1)?.name;
+    }
+    return { streams, items };
   }
 
   /**

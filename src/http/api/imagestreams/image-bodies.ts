@@ -92,6 +92,25 @@ export const RollbackBody = closed('', {
   generation: z.number().int().positive(),
 });
 
+/** Default of `spec.keepTagRevisions`, as `oc adm prune images` has it. */
+export const DEFAULT_KEEP_TAG_REVISIONS = 3;
+/** The longest `spec.keepYoungerThanSeconds`: a hundred years. */
+const MAX_KEEP_YOUNGER_SECONDS = 100 * 366 * 86_400;
+
+/** POST …/imagestreams/{name}/prune and POST …/imagestreamprunes: an ImageStreamPrune (body optional: the defaults). */
+export const PruneBody = closed('', {
+  apiVersion,
+  kind: z.literal('ImageStreamPrune').optional(),
+  metadata: closed('metadata', { name: z.string().optional(), namespace: z.string().optional() }).optional(),
+  spec: closed('spec', {
+    keepTagRevisions: z.number().int().min(1, "must be at least 1 (a tag's newest item always stays)").max(1_000_000).optional(),
+    keepYoungerThanSeconds: z.number().int().min(0).max(MAX_KEEP_YOUNGER_SECONDS).optional(),
+    dryRun: z.boolean().optional(),
+  }).optional(),
+  status: z.unknown().optional(),
+}).optional();
+export type PruneBody = z.infer<typeof PruneBody>;
+
 /** PUT …/imagestreamtags/{name}:{tag}: tag an existing image of another stream (any project) in. */
 export const ImageStreamTagBody = closed('', {
   apiVersion,

@@ -6,7 +6,7 @@
  * credentials.
  */
 
-import type { ImageStreamView } from '../../../imagestreams/image-stream-service.ts';
+import type { ImageStreamView, PrunedHistory } from '../../../imagestreams/image-stream-service.ts';
 import type { ImportResult, PullSecretView } from '../../../imagestreams/import-contract.ts';
 import type {
   ImageRecord,
@@ -47,6 +47,29 @@ export function tagEventObject(item: TagItemRecord): object {
     image: item.imageDigest,
     generation: item.generation,
     source: item.sourceRef === null ? { kind: item.sourceKind } : { kind: item.sourceKind, ref: item.sourceRef },
+  };
+}
+
+/**
+ * The answer to a prune: what was asked, how many streams were looked at,
+ * and each history item removed (or, for a dry run, that would be), as a
+ * TagEvent with its stream and tag.
+ */
+export function imageStreamPruneObject(
+  project: string,
+  stream: string | undefined,
+  spec: { readonly keepTagRevisions: number; readonly keepYoungerThanSeconds: number; readonly dryRun: boolean },
+  result: PrunedHistory,
+): object {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'ImageStreamPrune',
+    metadata: { namespace: project, ...(stream === undefined ? {} : { name: stream }) },
+    spec,
+    status: {
+      imageStreams: result.streams,
+      pruned: result.items.map((item) => ({ stream: item.stream, tag: item.tag, ...tagEventObject(item) })),
+    },
   };
 }
 

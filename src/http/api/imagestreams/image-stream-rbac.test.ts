@@ -53,7 +53,7 @@ type Caller = (typeof CALLERS)[number];
 /** What a route needs, in the words of docs/api.md ("With the project roles: …"). */
 type Need = 'read' | 'write' | 'delete' | 'secrets';
 
-/** Written out by hand: registry-viewer reads; registry-editor also writes; registry-admin also deletes and manages pull secrets. */
+/** Written out by hand: registry-viewer reads; registry-editor also writes; registry-admin also deletes (and prunes history) and manages pull secrets. */
 const MAY: Record<Caller, readonly Need[]> = {
   anonymous: [],
   outsider: [],
@@ -270,6 +270,49 @@ function rows(): Row<unknown>[] {
       verify: async (name: string) => {
         assert.equal(await f.metadata.imageStreams.getTag(P, name, 'v1'), undefined);
         assert.equal((await history(name, 'v1')).length, 2, 'its history stays');
+      },
+    }),
+    row({
+      route: 'POST /namespaces/:p/imagestreams/:name/prune',
+      expect: by('delete', 200),
+      prepare: async (key: string) => {
+        await pushTwice(`prune-${key}`);
+        return `prune-${key}`;
+      },
+      call: (name: string) => ({ method: 'POST', path: `namespaces/${P}/imagestreams/${name}/prune`, body: { spec: { keepTagRevisions: 1 } } }),
+      observe: async (name: string) => [await streamState(name), await history(name, 'v1')],
+      verify: async (name: string, body: Json) => {
+        assert.equal(body['kind'], 'ImageStreamPrune');
+        assert.equal((await history(name, 'v1')).length, 1);
+      },
+    }),
+    row({
+      // A dry run needs the same: it shows history a caller may not remove.
+      route: 'POST /namespaces/:p/imagestreams/:name/prune (dry run)',
+      expect: by('delete', 200),
+      prepare: async () => 'app',
+      call: (name: string) => ({ method: 'POST', path: `namespaces/${P}/imagestreams/${name}/prune`, body: { spec: { keepTagRevisions: 1, dryRun: true } } }),
+      observe: async (name: string) => [await streamState(name), await history(name, 'v1')],
+      verify: async (name: string, body: Json) => {
+        assert.deepEqual(((body['status'] as Json)['pruned'] as Json[]).map((i) => i['image']), [first.digest]);
+        assert.equal((await history(name, 'v1')).length, 2);
+      },
+    }),
+    row({
+      // Keeps two: the shared stream `app` (two items) is left alone; this call's stream (three) loses one.
+      route: 'POST /namespaces/:p/imagestreamprunes',
+      expect: by('delete', 200),
+      prepare: async (key: string) => {
+        await pushTwice(`pruneall-${key}`);
+        await f.pushImage(`${P}/pruneall-${key}`, 'v1', { layerSizes: [66] });
+        return `pruneall-${key}`;
+      },
+      call: () => ({ method: 'POST', path: `namespaces/${P}/imagestreamprunes`, body: { spec: { keepTagRevisions: 2 } } }),
+      observe: async (name: string) => [await streamState(name), await history(name, 'v1'), await history('app', 'v1')],
+      verify: async (name: string, body: Json) => {
+        assert.ok(((body['status'] as Json)['pruned'] as Json[]).some((i) => i['stream'] === name));
+        assert.equal((await history(name, 'v1')).length, 2);
+        assert.equal((await history('app', 'v1')).length, 2);
       },
     }),
     row({

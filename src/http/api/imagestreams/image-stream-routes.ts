@@ -5,8 +5,8 @@
  *
  * Access is declared per route and checked by the route kit's preHandler:
  * view for reads; push for writes that add or move images (create, PUT,
- * import, rollback, tagging in); delete for removals; manage-imagestreams
- * for pull secrets. Tagging in from another stream also needs pull on the
+ * import, rollback, tagging in); delete for removals (pruning history
+ * included, dry runs too); manage-imagestreams for pull secrets. Tagging in from another stream also needs pull on the
  * source, which only the body names: that one check runs in the handler,
  * through the same authorizer, before anything else is read.
  */
@@ -32,11 +32,22 @@ import { pageRequest } from '../paging.ts';
 import { list } from '../resources.ts';
 import { describePrincipal, type AccessRule, type RouteFn, type RouteSpec } from '../route-kit.ts';
 import { ApiError, failureStatus, successStatus, type StatusBody, type StatusCause } from '../status.ts';
-import { dockerConfigField, dockerConfigOf, ImageStreamBody, ImageStreamTagBody, ImportBody, RollbackBody, SecretBody } from './image-bodies.ts';
+import {
+  DEFAULT_KEEP_TAG_REVISIONS,
+  dockerConfigField,
+  dockerConfigOf,
+  ImageStreamBody,
+  ImageStreamTagBody,
+  ImportBody,
+  PruneBody,
+  RollbackBody,
+  SecretBody,
+} from './image-bodies.ts';
 import {
   imageObject,
   imageStreamImageObject,
   imageStreamObject,
+  imageStreamPruneObject,
   imageStreamTagObject,
   secretObject,
   SERVER_ANNOTATION_PREFIX,
@@ -369,6 +380,43 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
     handle: async ({ params, body, principal }) => {
       const view = await imageStreams.rollback(params.p, params.name, body.tag, body.generation, principal.name);
       return { body: imageStreamTagObject(view.stream, view.tag.tag, view.tag.current, view.image) };
+    },
+  });
+  // Pruning tag history, of one stream or of the project's every stream (docs/api.md, "Pruning history").
+  const pruneSpec = (body: PruneBody) => ({
+    keepTagRevisions: body?.spec?.keepTagRevisions ?? DEFAULT_KEEP_TAG_REVISIONS,
+    keepYoungerThanSeconds: body?.spec?.keepYoungerThanSeconds ?? 0,
+    dryRun: body?.spec?.dryRun ?? false,
+  });
+  const checkPruneIdentity = (body: PruneBody, project: string, name: string | undefined): void => {
+    if (body?.metadata?.namespace !== undefined && body.metadata.namespace !== project) throw invalidField('metadata.namespace', `does not match the project in the URL (${q(project)})`);
+    if (body?.metadata?.name !== undefined && body.metadata.name !== name) {
+      throw invalidField('metadata.name', name === undefined ? 'a project-wide prune names no stream: prune one with POST …/imagestreams/{name}/prune' : `does not match the stream in the URL (${q(name)})`);
+    }
+  };
+  const prune = async (project: string, name: string | undefined, body: PruneBody): Promise<object> => {
+    checkPruneIdentity(body, project, name);
+    const spec = pruneSpec(body);
+    const result = await imageStreams.pruneHistory(project, name, { keepTagRevisions: spec.keepTagRevisions, keepYoungerThanMs: spec.keepYoungerThanSeconds * 1000, dryRun: spec.dryRun });
+    return imageStreamPruneObject(project, name, spec, result);
+  };
+  streams({
+    method: 'POST',
+    url: '/namespaces/:p/imagestreams/:name/prune',
+    params: StreamParams,
+    body: PruneBody,
+    access: ({ p, name }) => inProject('delete', p, 'prune image stream history', 'imagestreams', name),
+    handle: async ({ params, body }) => ({ body: await prune(params.p, params.name, body) }),
+  });
+  streams({
+    method: 'POST',
+    url: '/namespaces/:p/imagestreamprunes',
+    params: NamespaceParams,
+    body: PruneBody,
+    access: ({ p }) => inProject('delete', p, 'prune image stream history', 'imagestreams'),
+    handle: async ({ params, body }) => {
+      await requireProject(params.p);
+      return { body: await prune(params.p, undefined, body) };
     },
   });
   if (importer !== undefined) {

@@ -4,7 +4,8 @@
  * benchmarks). Every SQL statement is logged; the tests count the ones on
  * image tables per request, and check with EXPLAIN QUERY PLAN that they are
  * index searches, not table scans, with 10,000 streams in a project, 2,000
- * tags in a stream and 10,000 history items in a tag.
+ * tags in a stream and 10,000 history items in a tag. Pruning such a
+ * history is one indexed statement per stream, not one per tag or per item.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -49,8 +50,13 @@ let statements: CompiledQuery[] = [];
 const digest = (seed: string): string => `sha256:${Buffer.from(seed.padEnd(32, '.').slice(0, 32)).toString('hex')}`;
 const IMAGE_TABLES = /"(image_stream_tag_items|image_stream_tags|image_streams|images|manifests)"/;
 
-async function call(url: string): Promise<{ res: LightMyRequestResponse; json: Json }> {
-  const res = await app.inject({ method: 'GET', url: `${V1}/${url}`, headers: { authorization: admin } });
+async function call(url: string, body?: unknown): Promise<{ res: LightMyRequestResponse; json: Json }> {
+  const res = await app.inject({
+    method: body === undefined ? 'GET' : 'POST',
+    url: `${V1}/${url}`,
+    headers: { authorization: admin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+  });
   return { res, json: JSON.parse(res.body) as Json };
 }
 
@@ -123,6 +129,16 @@ before(async () => {
   stream('wide', 'long');
   for (let g = 1; g <= HISTORY; g++) item('wide', 'long', 'latest', g, digest(`long-${g}`));
   tags.push({ project: 'wide', stream: 'long', tag: 'latest', current_generation: HISTORY, updated_at: now });
+  // To prune: the same shapes in project "prune", plus a deleted tag's history in "long".
+  stream('prune', 'tags');
+  for (let t = 0; t < TAGS; t++) {
+    for (let g = 1; g <= 3; g++) item('prune', 'tags', `t${t}`, g, digest(`prune-${t}-${g}`));
+    tags.push({ project: 'prune', stream: 'tags', tag: `t${t}`, current_generation: 3, updated_at: now });
+  }
+  stream('prune', 'long');
+  for (let g = 1; g <= HISTORY; g++) item('prune', 'long', 'latest', g, digest(`prune-long-${g}`));
+  for (let g = 1; g <= 5; g++) item('prune', 'long', 'deleted', g, digest(`prune-deleted-${g}`));
+  tags.push({ project: 'prune', stream: 'long', tag: 'latest', current_generation: HISTORY, updated_at: now });
   const image = (d: string) => ({ digest: d, media_type: 'application/vnd.oci.image.manifest.v1+json', size: 100, config_digest: null, metadata: null, layers: '[]', manifests: '[]', annotations: null, created_at: now });
   await db.transaction().execute(async (trx) => {
     await insertMany(trx, 'image_streams', streams);
@@ -150,7 +166,7 @@ before(async () => {
   app = Fastify();
   await app.register(apiPlugin, { access, authorizer, authenticator, metadata, externalUrl: `https://${HOST}`, imageStreams });
   await app.ready();
-  for (const project of ['big', 'wide', 'other']) await metadata.projects.ensureProject({ name: project, createdAt: now, createdBy: 'admin', displayName: null });
+  for (const project of ['big', 'wide', 'other', 'prune']) await metadata.projects.ensureProject({ name: project, createdAt: now, createdBy: 'admin', displayName: null });
 });
 
 after(async () => {
@@ -211,5 +227,35 @@ describe('image-stream reads at scale (SQLite)', () => {
     assert.deepEqual(items.map((i) => i['generation']), Array.from({ length: 10 }, (_, i) => HISTORY - i));
     assert.equal(imageStatements().length, 2);
     for (const query of imageStatements()) await assertIndexed(query, { sorted: true });
+  });
+
+  it(`pruning a ${HISTORY}-item history, a stream of ${TAGS} tags, and the whole project: one indexed statement per stream`, async () => {
+    // A dry run: one SELECT of what would go.
+    const dry = ok(await call('namespaces/prune/imagestreams/long/prune', { spec: { keepTagRevisions: 3, dryRun: true } }));
+    assert.equal(((dry['status'] as Json)['pruned'] as Json[]).length, HISTORY - 3 + 5);
+    const histories = imageStatements().filter((q) => /^select .* from "image_stream_tag_items" where/.test(q.sql));
+    assert.equal(histories.length, 1, imageStatements().map((q) => q.sql).join('\n'));
+    assert.equal(statements.filter((q) => /^(delete|update|insert) /i.test(q.sql)).length, 0, 'a dry run writes nothing');
+    for (const query of imageStatements()) await assertIndexed(query);
+
+    statements = [];
+    const long = ok(await call('namespaces/prune/imagestreams/long/prune', { spec: { keepTagRevisions: 3 } }));
+    assert.equal(((long['status'] as Json)['pruned'] as Json[]).length, HISTORY - 3 + 5);
+    const deletes = statements.filter((q) => /^delete /i.test(q.sql));
+    assert.equal(deletes.length, 1, deletes.map((q) => q.sql).join('\n'));
+    assert.ok(imageStatements().length <= 4, imageStatements().map((q) => q.sql).join('\n'));
+    for (const query of imageStatements()) await assertIndexed(query);
+    assert.deepEqual((await metadata.imageStreams.listTagItems('prune', 'long', 'latest', { limit: 10 })).map((i) => i.generation), [HISTORY, HISTORY - 1, HISTORY - 2]);
+    assert.deepEqual(await metadata.imageStreams.listTagItems('prune', 'long', 'deleted', { limit: 10 }), []);
+
+    // A project of two streams: the list of streams, then per stream the same few statements.
+    statements = [];
+    const all = ok(await call('namespaces/prune/imagestreamprunes', { spec: { keepTagRevisions: 1 } }));
+    assert.equal((all['status'] as Json)['imageStreams'], 2);
+    assert.equal(((all['status'] as Json)['pruned'] as Json[]).length, 2 + TAGS * 2);
+    assert.equal(statements.filter((q) => /^delete /i.test(q.sql)).length, 2);
+    assert.ok(imageStatements().length <= 10, imageStatements().map((q) => q.sql).join('\n'));
+    for (const query of imageStatements()) await assertIndexed(query);
+    assert.deepEqual((await metadata.imageStreams.listTagItems('prune', 'tags', 't1999', { limit: 10 })).map((i) => i.generation), [3]);
   });
 });
