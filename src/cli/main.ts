@@ -8,6 +8,7 @@ import { registerImageStreamCommands } from './imagestream-commands.ts';
 import { registerLoginCommands } from './login-commands.ts';
 import { registerPolicyCommands } from './policy-commands.ts';
 import { registerProjectCommands } from './project-commands.ts';
+import { registerPruneCommands } from './prune-commands.ts';
 import { registerSecretCommands } from './secret-commands.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerServiceAccountCommands } from './serviceaccount-commands.ts';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerServiceAccountCommands(program);
   registerAdmCommands(program);
+  registerPruneCommands(program);
   registerImageStreamCommands(program);
   registerSecretCommands(program);
   registerApplyCommands(program);

@@ -244,6 +244,37 @@ describe('berth image-stream commands against a real server', { concurrency: fal
     assert.equal(app.status.tags.some((t) => t.tag === 'stable'), false);
   });
 
+  test('adm prune imagestreams: a dry run by default, --confirm removes old and deleted tags\' history, never a current item or a manifest', async () => {
+    // app:1.0 is generations 4 (second, current), 3 (first), 2 (second), 1 (first); app:stable (deleted) has generation 1.
+    const generations = async (tag: string) => ((await json<Stream>(['get', 'is', 'app'])).status.tags.find((t) => t.tag === tag)?.items ?? []).map((i) => i.generation);
+    assert.deepEqual(await generations('1.0'), [4, 3, 2, 1]);
+    const dry = await berth(['adm', 'prune', 'imagestreams', '--keep-tag-revisions=2', '--keep-younger-than=0']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /^Dry run enabled - no modifications will be made\. Add --confirm to remove history items\.$/m);
+    assert.match(dry.stdout, /^STREAM\s+TAG\s+GENERATION\s+IMAGE\s+CREATED$/m);
+    assert.match(dry.stdout, new RegExp(`^app\\s+1\\.0\\s+2\\s+${second.digest}\\s`, 'm'));
+    assert.match(dry.stdout, new RegExp(`^app\\s+1\\.0\\s+1\\s+${first.digest}\\s`, 'm'));
+    assert.match(dry.stdout, new RegExp(`^app\\s+stable\\s+1\\s+${first.digest}\\s`, 'm'));
+    assert.match(dry.stdout, /^Would remove 3 history items of 2 tags in 1 image stream \(\d+ image streams examined\)\.$/m);
+    assert.deepEqual(await generations('1.0'), [4, 3, 2, 1], 'a dry run removes nothing');
+    // oc's default keeps anything recorded in the last hour.
+    assert.match(await ok(['adm', 'prune', 'imagestreams', 'app', '--keep-tag-revisions=1']), /^Would remove 0 history items/m);
+
+    const done = await json<{ kind: string; spec: { dryRun: boolean; keepTagRevisions: number }; status: { pruned: Array<{ stream: string; tag: string; generation: number; image: string }> } }>(
+      ['adm', 'prune', 'is', 'app', '--keep-tag-revisions=2', '--keep-younger-than=0s', '--confirm'],
+    );
+    assert.equal(done.kind, 'ImageStreamPrune');
+    assert.deepEqual(done.spec, { keepTagRevisions: 2, keepYoungerThanSeconds: 0, dryRun: false });
+    assert.deepEqual(done.status.pruned.map((i) => [i.tag, i.generation, i.image]), [['1.0', 2, second.digest], ['1.0', 1, first.digest], ['stable', 1, first.digest]]);
+    assert.deepEqual(await generations('1.0'), [4, 3]);
+    assert.equal((await json<StreamTag>(['get', 'istag', 'app:1.0'])).image.metadata.name, second.digest);
+    // Metadata only: the pruned items' manifests are still served by digest.
+    const inspected = await tools.skopeoInspect(`docker://${server.hostPort}/demo/app@${first.digest}`, ['--raw', '--creds', `admin:${ADMIN_PASSWORD}`]);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    assert.match(await ok(['adm', 'prune', 'imagestreams', '--keep-tag-revisions=2', '--keep-younger-than=0', '--confirm']), /^Removed 0 history items/m);
+    assertOneLineError(await berth(['adm', 'prune', 'imagestreams', '--keep-tag-revisions=0']), /--keep-tag-revisions "0"/);
+  });
+
   test('import-image from an anonymous Distribution: one tag, then --all', async () => {
     const ref = `${remote.hostPort}/lib/alpine`;
     const result = await berth(['import-image', 'alpine', `--from=${ref}:3.19`, '--confirm', '--insecure']);
