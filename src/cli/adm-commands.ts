@@ -54,7 +54,7 @@ export const SIGNING_KEY_COLUMNS: readonly Column<SigningKey>[] = [
 ];
 
 export function registerAdmCommands(program: Command): void {
-  const adm = program.command('adm').description('administer the registry (needs cluster-admin)');
+  const adm = program.command('adm').description('administer the registry (users, groups, signing keys: cluster-admin; prune: registry-admin of the project)');
   const users = adm.command('users').description('local users');
 
   users

@@ -82,7 +82,7 @@ interface PruneFlags {
 }
 
 export function registerPruneCommands(program: Command): void {
-  const adm = commandGroup(program, 'adm', 'administer the registry (needs cluster-admin)');
+  const adm = commandGroup(program, 'adm', 'administer the registry');
   const prune = commandGroup(adm, 'prune', 'remove data that is no longer needed');
   prune
     .command('imagestreams')
