@@ -6,7 +6,7 @@ import { ANONYMOUS } from '../authz/authorizer.ts';
 import { serviceAccountPrincipal, userPrincipal } from '../authz/principals.ts';
 import { RbacAuthorizer } from '../authz/rbac-authorizer.ts';
 import { openMetadata } from '../metadata/open-metadata.ts';
-import type { Metadata } from '../metadata/stores.ts';
+import type { Metadata, SigningKeyStore } from '../metadata/stores.ts';
 import { grants, parseScope, RegistryTokenError, RegistryTokens } from './registry-tokens.ts';
 import { SecretBox, SecretBoxError } from './secret-box.ts';
 import { SigningKeys } from './signing-keys.ts';
@@ -217,6 +217,53 @@ describe('RegistryTokens', () => {
     assert.equal(await restarted.retire(newKid), 'only-key');
     assert.ok(await issuer.verify(after.token), 'the refused retirement changed nothing');
     assert.deepEqual((await restarted.jwks()).keys.map((k) => k.kid), [newKid]);
+  });
+
+  it('refuses a key retired on another node within the reload interval, even for cached tokens, reloading in the background', async () => {
+    const shared = await openMetadata({ url: 'sqlite::memory:' });
+    try {
+      await shared.migrate();
+      let reads = 0;
+      const counted: SigningKeyStore = {
+        putKey: (key) => shared.signingKeys.putKey(key),
+        listActiveKeys: () => {
+          reads++;
+          return shared.signingKeys.listActiveKeys();
+        },
+        retireKey: (kid, at) => shared.signingKeys.retireKey(kid, at),
+      };
+      const reloadIntervalMs = 30_000;
+      const box = new SecretBox(masterKey);
+      const nodeA = new SigningKeys({ store: shared.signingKeys, box, clock, reloadIntervalMs });
+      const nodeB = new SigningKeys({ store: counted, box, clock, reloadIntervalMs });
+      const oldToken = (await tokens(nodeA).issue(userPrincipal('alice'), ['repository:a/app:pull'], authorizer)).token;
+      const oldKid = String(decodeProtectedHeader(oldToken).kid);
+      await nodeA.rotate();
+      const onB = tokens(nodeB);
+      assert.ok(await onB.verify(oldToken), 'node B verifies (and caches) the token');
+      const readsAfterFirstVerify = reads;
+
+      assert.equal(await nodeA.retire(oldKid), 'retired');
+      // Within the interval a cached token is a memory-only check on node B.
+      now += reloadIntervalMs - 1;
+      for (let i = 0; i < 20; i++) assert.ok(await onB.verify(oldToken));
+      assert.equal(reads, readsAfterFirstVerify, 'no read of the key list while the set is fresh');
+
+      // Past the interval, the next checks start one background reload and do not wait for it.
+      now += 1;
+      const answers = await Promise.all(Array.from({ length: 20 }, () => onB.verify(oldToken).then(() => 'ok', () => 'refused')));
+      assert.equal(reads, readsAfterFirstVerify + 1, 'one reload in flight, however many requests');
+      assert.ok(answers.includes('ok'), 'requests do not wait for the reload');
+
+      let refused = false;
+      for (let turn = 0; turn < 1000 && !refused; turn++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        refused = await onB.verify(oldToken).then(() => false, (error: unknown) => code('INVALID_TOKEN')(error));
+      }
+      assert.ok(refused, 'node B refuses the retired key once the background reload lands');
+    } finally {
+      await shared.close();
+    }
   });
 
   it('cannot sign with the wrong master key, and says so with a typed error', async () => {

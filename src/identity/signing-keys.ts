@@ -6,7 +6,10 @@
  * Every node of an HA set shares the keys through the database. A node
  * re-reads the key list every `reloadIntervalMs` and whenever it meets an
  * unknown kid, so a key made or retired on another node is picked up without
- * a restart.
+ * a restart. The re-read is lazy: the first use of a key set older than the
+ * interval starts it, and `isActive` (the cached-token check) starts it in
+ * the background without waiting, so a request never waits on the database
+ * for it.
  */
 
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
@@ -19,6 +22,8 @@ export const SIGNING_ALGORITHM = 'ES256';
 const DEFAULT_RELOAD_INTERVAL_MS = 30_000;
 /** At most one reload per this long for unknown kids, so junk tokens cannot make us hammer the database. */
 const UNKNOWN_KID_RELOAD_MS = 1000;
+/** A failed background reload is retried no sooner than this, so a database outage is not met with a read per request. */
+const BACKGROUND_RETRY_MS = 1000;
 
 export interface SigningKeysOptions {
   readonly store: SigningKeyStore;
@@ -62,6 +67,7 @@ export class SigningKeys {
   #loading: Promise<KeySet> | undefined;
   #generating: Promise<void> | undefined;
   #lastUnknownReload = Number.NEGATIVE_INFINITY;
+  #lastBackgroundReload = Number.NEGATIVE_INFINITY;
 
   constructor(options: SigningKeysOptions) {
     this.#store = options.store;
@@ -98,9 +104,25 @@ export class SigningKeys {
     return (await this.#reload()).keys.find((k) => k.record.kid === kid)?.publicKey;
   }
 
-  /** True when `kid` is in the key set as last loaded (no I/O; for cache hits). */
+  /**
+   * True when `kid` is in the key set as last loaded: a memory-only check,
+   * for cache hits. When that set is older than the reload interval, it also
+   * starts a reload in the background (at most one in flight) and answers
+   * from the old set meanwhile, so a key retired on another node is refused
+   * here within the reload interval plus one read of the key list, even by a
+   * node that only ever meets cached tokens. A failed background reload
+   * leaves the old set in place and is retried on a later call.
+   */
   isActive(kid: string): boolean {
-    return this.#set?.keys.some((k) => k.record.kid === kid) ?? false;
+    const set = this.#set;
+    if (set === undefined) return false;
+    const now = this.#clock();
+    if (now - set.loadedAt >= this.#reloadInterval && this.#loading === undefined && now - this.#lastBackgroundReload >= BACKGROUND_RETRY_MS) {
+      this.#lastBackgroundReload = now;
+      // Nobody awaits this reload: its failure must not become an unhandled rejection.
+      this.#reload().catch(() => undefined);
+    }
+    return set.keys.some((k) => k.record.kid === kid);
   }
 
   /** Makes a new key the signing key; older keys keep verifying until retired. Returns the new kid. */
