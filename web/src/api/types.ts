@@ -48,15 +48,6 @@ export interface RoleBinding {
   subjects: Subject[];
 }
 
-export interface WhoCan {
-  kind: 'WhoCan';
-  verb: string;
-  namespace: string;
-  users: string[];
-  groups: string[];
-  serviceAccounts: string[];
-}
-
 /** The answer of `POST selfsubjectaccessreviews`: may the caller do `spec.verb` (in `spec.namespace`)? */
 export interface SelfSubjectAccessReview {
   kind: 'SelfSubjectAccessReview';

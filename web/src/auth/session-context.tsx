@@ -1,13 +1,11 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, onSignedOut } from '../api/client.ts';
 import type { CurrentUser } from '../api/types.ts';
-import { ANONYMOUS_CALLER, type Caller } from '../lib/access.ts';
 import { beginSignIn, loadTokens, signOut as revokeAndForget } from './session.ts';
 
 export interface Session {
   /** The signed-in user (from users/~), undefined for an anonymous visitor. */
   readonly user: CurrentUser | undefined;
-  readonly caller: Caller;
   /** True until users/~ has answered for a stored token. */
   readonly loading: boolean;
   /** A problem with the stored login (e.g. it was revoked), in words. */
@@ -56,7 +54,6 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const value = useMemo<Session>(() => ({
     user,
-    caller: user ? { name: user.metadata.name, groups: user.groups } : ANONYMOUS_CALLER,
     loading,
     problem,
     signIn,

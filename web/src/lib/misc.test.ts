@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { authorizeUrl, base64Url, s256Challenge } from '../auth/pkce.ts';
-import { callerCan } from './access.ts';
 import { dns1123LabelProblem, subjectNameProblem } from './names.ts';
 import { parseStreamPath, paths } from './routes.ts';
 import { searchStreams } from './search.ts';
@@ -26,18 +25,6 @@ describe('routes', () => {
     assert.equal(url, '/console/projects/p/imagestreams/a/b/-/tags/3.12?platform=linux%2Farm64');
     assert.deepEqual(parseStreamPath('a/b/-/tags/3.12'), { stream: 'a/b', tag: '3.12' });
     assert.deepEqual(parseStreamPath('a/b'), { stream: 'a/b', tag: undefined });
-  });
-});
-
-describe('who sees controls', () => {
-  const who = { kind: 'WhoCan' as const, verb: 'manage-bindings', namespace: 'p', users: ['admin', 'alice'], groups: ['ops'], serviceAccounts: ['system:serviceaccount:p:ci'] };
-  it('matches users, groups and service accounts; anonymous only through its group', () => {
-    assert.equal(callerCan(who, { name: 'alice', groups: ['system:authenticated'] }), true);
-    assert.equal(callerCan(who, { name: 'bob', groups: ['ops', 'system:authenticated'] }), true);
-    assert.equal(callerCan(who, { name: 'system:serviceaccount:p:ci', groups: [] }), true);
-    assert.equal(callerCan(who, { name: 'bob', groups: ['system:authenticated'] }), false);
-    assert.equal(callerCan(who, { name: undefined, groups: ['system:unauthenticated'] }), false);
-    assert.equal(callerCan(undefined, { name: 'alice', groups: [] }), false);
   });
 });
 

@@ -5,13 +5,13 @@ import {
 import { ExpandableRowContent, Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import { api, describeError, listAll, listPage } from '../api/client.ts';
-import type { RoleBinding, ServiceAccount, ServiceAccountToken, Subject, SubjectKind, WhoCan } from '../api/types.ts';
+import type { RoleBinding, ServiceAccount, ServiceAccountToken, Subject, SubjectKind } from '../api/types.ts';
 import { useSession } from '../auth/session-context.tsx';
 import { ConfirmModal } from '../components/confirm-modal.tsx';
 import { Empty, ErrorAlert, Loading } from '../components/feedback.tsx';
 import { Pager, useClientPage, useMemoryCursor, usePageCursor, usePageSize } from '../components/pager.tsx';
+import { useAccess } from '../components/use-access.ts';
 import { useAsync } from '../components/use-async.ts';
-import { callerCan } from '../lib/access.ts';
 import { formatTime } from '../lib/format.ts';
 import { dns1123LabelProblem, subjectNameProblem } from '../lib/names.ts';
 
@@ -295,17 +295,13 @@ function ServiceAccounts({ project, canManage }: { project: string; canManage: b
   );
 }
 
+const MEMBER_VERBS = ['manage-bindings', 'manage-serviceaccounts'] as const;
+
 export function MembersTab({ project }: { project: string }) {
   const session = useSession();
   const ns = `namespaces/${encodeURIComponent(project)}`;
-  const state = useAsync(async (signal) => {
-    const [bindings, manageBindings, manageAccounts] = await Promise.all([
-      listAll<RoleBinding>(`${ns}/rolebindings`, signal),
-      api<WhoCan>(`${ns}/whocan?verb=manage-bindings`, { signal }).catch(() => undefined),
-      api<WhoCan>(`${ns}/whocan?verb=manage-serviceaccounts`, { signal }).catch(() => undefined),
-    ]);
-    return { bindings, manageBindings, manageAccounts };
-  }, [ns, session.user?.metadata.name]);
+  const state = useAsync(async (signal) => ({ bindings: await listAll<RoleBinding>(`${ns}/rolebindings`, signal) }), [ns, session.user?.metadata.name]);
+  const access = useAccess(MEMBER_VERBS, project);
   const action = useAction(state.reload);
   const [removing, setRemoving] = useState<{ role: string; subject: Subject } | undefined>(undefined);
   // One row per subject of each role; the API answers them whole (one binding per role), so they are paged here.
@@ -313,10 +309,11 @@ export function MembersTab({ project }: { project: string }) {
   const page = useClientPage(rows, 'members-page', 'Members');
 
   if (state.error !== undefined) return <div className="berth-gap"><ErrorAlert error={state.error} title="Members could not be loaded" onRetry={state.reload} /></div>;
-  if (state.data === undefined) return <Loading what="members" />;
+  // The tab appears whole once the API has said which controls the caller gets: none appears late or goes away.
+  if (state.data === undefined || !access.ready) return <Loading what="members" />;
   const { bindings } = state.data;
-  const isAdmin = session.user !== undefined && callerCan(state.data.manageBindings, session.caller);
-  const canManageAccounts = session.user !== undefined && callerCan(state.data.manageAccounts, session.caller);
+  const isAdmin = access.can('manage-bindings');
+  const canManageAccounts = access.can('manage-serviceaccounts');
   const viewer = bindings.find((b) => b.roleRef.name === 'registry-viewer');
   const anyoneCanPull = viewer?.subjects.some((s) => s.kind === 'Group' && s.name === ANONYMOUS) ?? false;
   const togglePublic = (on: boolean): void => {

@@ -6,7 +6,7 @@ import type { Project } from '../api/types.ts';
 import { useSession } from '../auth/session-context.tsx';
 import { ConfirmModal } from '../components/confirm-modal.tsx';
 import { ErrorAlert, Loading } from '../components/feedback.tsx';
-import { useProjectAccess } from '../components/use-access.ts';
+import { useAccess } from '../components/use-access.ts';
 import { useAsync } from '../components/use-async.ts';
 import { paths } from '../lib/routes.ts';
 import { ImageStreamsTab } from './image-streams-tab.tsx';
@@ -25,7 +25,7 @@ export function ProjectPage({ tab }: { tab: 'imagestreams' | 'members' }) {
   const session = useSession();
   const [deleting, setDeleting] = useState(false);
   const info = useAsync((signal) => api<Project>(`projects/${encodeURIComponent(project)}`, { signal }), [project, session.user?.metadata.name]);
-  const access = useProjectAccess(project, DELETE_PROJECT);
+  const access = useAccess(DELETE_PROJECT, project);
   return (
     <>
       <PageSection>
@@ -40,7 +40,7 @@ export function ProjectPage({ tab }: { tab: 'imagestreams' | 'members' }) {
       </PageSection>
       <PageSection>
         {info.error !== undefined ? <ErrorAlert error={info.error} title={`Project ${project} could not be loaded`} onRetry={info.reload} />
-          : info.data === undefined ? <Loading what="the project" />
+          : info.data === undefined || !access.ready ? <Loading what="the project" />
             : (
               <Tabs
                 activeKey={tab}

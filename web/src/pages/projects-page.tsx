@@ -10,7 +10,7 @@ import type { Project } from '../api/types.ts';
 import { useSession } from '../auth/session-context.tsx';
 import { Empty, ErrorAlert, Loading } from '../components/feedback.tsx';
 import { Pager, usePageCursor } from '../components/pager.tsx';
-import { useRegistryAccess } from '../components/use-access.ts';
+import { useAccess } from '../components/use-access.ts';
 import { useAsync } from '../components/use-async.ts';
 import { formatTime } from '../lib/format.ts';
 import { dns1123LabelProblem } from '../lib/names.ts';
@@ -69,11 +69,14 @@ function CreateProjectModal({ onClose }: { onClose: () => void }) {
   );
 }
 
+const CREATE_PROJECT = ['create-project'] as const;
+
 export function ProjectsPage() {
   const session = useSession();
   const { cursor, limit } = usePageCursor();
   const [creating, setCreating] = useState(false);
-  const canCreate = useRegistryAccess('create-project');
+  const access = useAccess(CREATE_PROJECT);
+  const canCreate = access.can('create-project');
   const projects = useAsync((signal) => listPage<Project>('projects', limit, cursor, signal), [cursor, limit, session.user?.metadata.name]);
   return (
     <>
@@ -95,7 +98,7 @@ export function ProjectsPage() {
           </ToolbarContent>
         </Toolbar>
         {projects.error !== undefined ? <ErrorAlert error={projects.error} title="Projects could not be loaded" onRetry={projects.reload} />
-          : projects.data === undefined ? <Loading what="projects" />
+          : projects.data === undefined || !access.ready ? <Loading what="projects" />
             : projects.data.items.length === 0 ? (
               <Empty title="No projects">{canCreate ? 'Create one, or ask to be added to one.' : session.user ? 'Ask a registry-admin of a project to add you to it.' : 'No project is public yet.'}</Empty>
             ) : (

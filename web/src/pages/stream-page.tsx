@@ -8,7 +8,7 @@ import { useSession } from '../auth/session-context.tsx';
 import { ConfirmModal } from '../components/confirm-modal.tsx';
 import { ErrorAlert, Loading } from '../components/feedback.tsx';
 import { useClientPage } from '../components/pager.tsx';
-import { useProjectAccess } from '../components/use-access.ts';
+import { useAccess } from '../components/use-access.ts';
 import { useAsync } from '../components/use-async.ts';
 import { formatAge, formatTime, shortDigest } from '../lib/format.ts';
 import { eventSource, orderTagHistory, summarizeTags, type TagSummary } from '../lib/history.ts';
@@ -68,7 +68,7 @@ export function StreamPage({ project, stream }: { project: string; stream: strin
   const navigate = useNavigate();
   const path = `namespaces/${encodeURIComponent(project)}/imagestreams/${apiStreamName(stream)}`;
   const is = useAsync((signal) => api<ImageStream>(path, { signal }), [path, session.user?.metadata.name]);
-  const access = useProjectAccess(project, STREAM_VERBS);
+  const access = useAccess(STREAM_VERBS, project);
   const canDelete = access.can('delete');
   const canRollBack = access.can('push');
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
@@ -95,7 +95,7 @@ export function StreamPage({ project, stream }: { project: string; stream: strin
       </PageSection>
       <PageSection>
         {is.error !== undefined ? <ErrorAlert error={is.error} title={`Image stream ${stream} could not be loaded`} onRetry={is.reload} />
-          : is.data === undefined ? <Loading what="the image stream" />
+          : is.data === undefined || !access.ready ? <Loading what="the image stream" />
             : rows.length === 0 ? <Alert variant="info" isInline title="This image stream has no tags yet." />
               : (
                 <>
