@@ -77,6 +77,19 @@ function imageSize(image: BuiltImage): number {
   return image.configBytes.length + image.layers.reduce((sum, l) => sum + l.size, 0);
 }
 
+/**
+ * Waits until `check` holds, asking again every 50 ms for up to `timeoutMs` (generous: a loaded two-core CI
+ * machine can be slow), and returns as soon as it does; fails with `what` when it never does.
+ */
+async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() >= deadline) assert.fail(`${what}: still not so after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Presses Tab until `target` has the focus (at most `limit` times), as someone without a mouse would. */
 async function tabTo(p: Page, target: Locator, limit = 40): Promise<void> {
   const handle = await target.elementHandle();
@@ -558,7 +571,8 @@ describe('web console in Chromium', { concurrency: false, timeout: 300_000 }, ()
       assert.equal(await page.getByRole('textbox', { name: 'Pull command' }).inputValue(), pull);
       await page.getByRole('button', { name: 'Copy the pull command', exact: true }).click();
       const clipboard = (): Promise<string> => page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText());
-      for (let i = 0; i < 50 && await clipboard() !== pull; i++) await page.waitForTimeout(20);
+      // The copy is asynchronous (navigator.clipboard.writeText): wait for it, however long a loaded machine takes.
+      await eventually(async () => await clipboard() === pull, 'the pull command is on the clipboard');
       assert.equal(await clipboard(), pull);
       await shot(page, 'tag-details');
 
