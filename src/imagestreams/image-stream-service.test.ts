@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { parseDigest } from '../oci/digest.ts';
+import { OciError } from '../oci/errors.ts';
 import { ImageStreamError } from './errors.ts';
 import { openRegistryFixture, PULL_SPEC_HOST, type RegistryFixture } from './registry-fixture.ts';
 
@@ -209,5 +210,89 @@ describe('ImageStreamService', () => {
     const moved = await f.service.updateStream('p', 'remote', { spec: { dockerImageRepository: 'registry.example.com/lib/other' }, annotations: {} }, undefined, []);
     assert.equal(moved.changed, true);
     assert.equal((await f.metadata.imageStreams.getStream('p', 'remote'))?.nextImportAt, f.now);
+  });
+
+  /** Records `digest` in `p/src:imp` as an image imported from another registry (its manifest is not in p/src). */
+  async function importedInto(tag: string, digest: string): Promise<void> {
+    await f.metadata.imageStreams.ensureStream('p', 'src', f.now);
+    await f.metadata.imageStreams.addTagItem('p', 'src', tag, {
+      createdAt: f.now, imageDigest: digest, dockerImageReference: `remote.example.com/lib/x@${digest}`, sourceKind: 'import', sourceRef: 'remote.example.com/lib/x:1',
+    });
+  }
+
+  it('a spec tag changed to an imported image takes the /v2 tag away in the same write, so /v2 never serves the image the stream replaced', async () => {
+    const pushed = await f.pushImage('p/app', 'v1');
+    // Resolved once, so the registry's tag cache holds it: the write must forget it.
+    assert.equal((await f.registry.manifests.resolve(f.repo('p/app'), { tag: 'v1' })).digest, pushed.digest);
+    const imported = await f.pushImage('z/elsewhere', undefined);
+    await importedInto('imp', imported.digest);
+    const source = await f.service.resolveSource('p', 'src', 'imp');
+    assert.equal(source.kind, 'remote');
+
+    const spec = { tags: [{ name: 'v1', from: { kind: 'ImageStreamTag' as const, name: 'src:imp' } }] };
+    const { changed, view } = await f.service.updateStream('p', 'app', { spec, annotations: {} }, undefined, [{ tag: 'v1', source }]);
+    assert.equal(changed, true);
+    assert.deepEqual(view.tags.map((t) => [t.tag, t.items.map((i) => i.imageDigest)]), [['v1', [imported.digest, pushed.digest]]]);
+    await assert.rejects(f.registry.manifests.resolve(f.repo('p/app'), { tag: 'v1' }), (e: unknown) => e instanceof OciError && e.code === 'MANIFEST_UNKNOWN');
+    assert.equal(await f.metadata.tags.getTag('p/app', 'v1'), undefined);
+    // The manifest stays by digest.
+    assert.equal((await f.registry.manifests.resolve(f.repo('p/app'), { digest: parseDigest(pushed.digest) })).digest, pushed.digest);
+  });
+
+  it('tagging or rolling back to an imported image removes the /v2 tag and writes the item in ONE transaction', async () => {
+    const pushed = await f.pushImage('p/app', 'v1');
+    const imported = await f.pushImage('z/elsewhere', undefined);
+    await importedInto('imp', imported.digest);
+    // A failure after the /v2 tag is gone, inside the same transaction: here the stream vanishes, so the item cannot be written.
+    let armed = true;
+    f.registry.manifests.addListener({
+      prepareManifestPush: async () => async () => {},
+      tagDeleted: async (tx, repository) => {
+        if (armed && repository.name === 'p/app') await tx.imageStreams.deleteStream('p', 'app');
+      },
+    });
+    await assert.rejects(f.service.tag('p', 'src', 'imp', 'p', 'app', 'v1'));
+    assert.equal(await f.metadata.tags.getTag('p/app', 'v1'), pushed.digest, '/v2 keeps the tag');
+    assert.equal((await f.metadata.imageStreams.getTag('p', 'app', 'v1'))?.current.imageDigest, pushed.digest, 'the stream keeps it too');
+
+    armed = false;
+    const tagged = await f.service.tag('p', 'src', 'imp', 'p', 'app', 'v1');
+    assert.equal(tagged.tag.current.imageDigest, imported.digest);
+    assert.equal(await f.metadata.tags.getTag('p/app', 'v1'), undefined);
+    // Back to the pushed image (through /v2 again), then forward to the imported one by rollback: /v2 loses the tag once more.
+    await f.service.rollback('p', 'app', 'v1', 1);
+    assert.equal(await f.metadata.tags.getTag('p/app', 'v1'), pushed.digest);
+    await f.service.rollback('p', 'app', 'v1', 2);
+    assert.equal(await f.metadata.tags.getTag('p/app', 'v1'), undefined);
+    assert.equal((await f.metadata.imageStreams.getTag('p', 'app', 'v1'))?.current.imageDigest, imported.digest);
+  });
+
+  it('updateStream decides whether the spec changed on the locked row: a PUT that raced another still tags in its spec tags', async () => {
+    const x = await f.pushImage('p/src', 'v1');
+    const spec = { tags: [{ name: 'v1', from: { kind: 'ImageStreamTag' as const, name: 'src:v1' } }] };
+    await f.service.createStream('p', 'app', { spec, annotations: {} }, [{ tag: 'v1', source: await f.service.resolveSource('p', 'src', 'v1') }]);
+    const y = await f.pushImage('p/app', 'v1');
+    // The same spec again: nothing moves.
+    const same = await f.service.updateStream('p', 'app', { spec, annotations: {} }, undefined, [{ tag: 'v1', source: await f.service.resolveSource('p', 'src', 'v1') }]);
+    assert.equal(same.changed, false);
+    assert.equal(await f.metadata.tags.getTag('p/app', 'v1'), y.digest);
+
+    // Another PUT (without resourceVersion) commits just before this one's transaction begins.
+    const metadata = f.metadata as { withTransaction: typeof f.metadata.withTransaction };
+    const original = f.metadata.withTransaction.bind(f.metadata);
+    let raced = false;
+    metadata.withTransaction = async (fn) => {
+      if (!raced) {
+        raced = true;
+        await f.metadata.imageStreams.putSpec('p', 'app', { spec: {}, annotations: {} }, undefined);
+      }
+      return original(fn);
+    };
+    const source = await f.service.resolveSource('p', 'src', 'v1');
+    const moved = await f.service.updateStream('p', 'app', { spec, annotations: {} }, undefined, [{ tag: 'v1', source }]);
+    assert.ok(raced);
+    assert.equal(moved.changed, true);
+    assert.equal((await f.metadata.imageStreams.getStream('p', 'app'))?.generation, 3);
+    assert.equal(await f.metadata.tags.getTag('p/app', 'v1'), x.digest, 'the spec tag was applied');
   });
 });

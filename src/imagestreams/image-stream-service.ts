@@ -3,8 +3,7 @@ import { looksLikeDigest, parseDigest } from '../oci/digest.ts';
 import { OciError } from '../oci/errors.ts';
 import { isValidTag, type RepositoryName } from '../oci/names.ts';
 import type { Clock } from '../registry/clock.ts';
-import type { TransactionStep } from '../registry/manifest-events.ts';
-import type { ManifestService } from '../registry/manifest-service.ts';
+import type { ManifestService, RegistryTransaction } from '../registry/manifest-service.ts';
 import { ImageStreamError } from './errors.ts';
 import { pullSpec, repositoryOf } from './stream-names.ts';
 import { tracksRemote } from './stream-spec.ts';
@@ -131,7 +130,6 @@ export class ImageStreamService {
     this.#clock = deps.clock;
   }
 
-  /** @throws ImageStreamError STREAM_NOT_FOUND */
   /** Two queries: the stream, then every tag with its newest items. @throws ImageStreamError STREAM_NOT_FOUND */
   async getStream(project: string, name: string, options: { itemsPerTag?: number } = {}): Promise<ImageStreamView> {
     const stream = await this.#requireStream(project, name);
@@ -328,6 +326,7 @@ export class ImageStreamService {
       }
       // Due for its first import in the same transaction: a crash right after cannot leave it never imported.
       if (tracksRemote(init.spec)) await tx.imageStreams.scheduleImport(project, name, now);
+      return true;
     });
     return this.getStream(project, name);
   }
@@ -349,16 +348,18 @@ export class ImageStreamService {
     tags: readonly SpecTagSource[],
     actor?: string,
   ): Promise<{ readonly view: ImageStreamView; readonly changed: boolean }> {
-    const stored = await this.#requireStream(project, name);
-    // The store compares the JSON text the same way: an unchanged spec keeps its generation and tags nothing in.
-    const changed = JSON.stringify(stored.spec) !== JSON.stringify(update.spec);
-    let generation = stored.generation;
-    await this.#writeWithTags(project, name, changed ? tags : [], actor, async (tx) => {
-      generation = (await tx.imageStreams.putSpec(project, name, update, expectedResourceVersion)).generation;
+    let changed = false;
+    await this.#writeWithTags(project, name, tags, actor, async (tx) => {
+      // Decided on the locked row, not on an earlier read: a concurrent PUT may have moved the generation since.
+      const before = await tx.imageImports.lockStream(project, name);
+      if (before === undefined) throw new ImageStreamError('STREAM_NOT_FOUND', `image stream ${project}/${name} does not exist`);
+      const after = await tx.imageStreams.putSpec(project, name, update, expectedResourceVersion);
+      changed = after.generation !== before.generation;
       // A changed spec that names remotes is due for import, in the same transaction.
-      if (generation !== stored.generation && tracksRemote(update.spec)) await tx.imageStreams.scheduleImport(project, name, this.#clock());
+      if (changed && tracksRemote(update.spec)) await tx.imageStreams.scheduleImport(project, name, this.#clock());
+      return changed;
     });
-    return { view: await this.getStream(project, name), changed: generation !== stored.generation };
+    return { view: await this.getStream(project, name), changed };
   }
 
   /**
@@ -440,49 +441,64 @@ export class ImageStreamService {
       await this.#recordRemote(source, project, stream, tag, origin);
       return;
     }
-    await this.#tagLocal([{ source, tag, origin }], project, stream, actor, undefined);
+    await this.#tagLocal([{ source, tag, origin }], project, stream, actor);
   }
 
   /**
    * A remote image into a tag: a stream-only history item (source tag or
-   * rollback, the remote dockerImageReference). Order: a /v2 tag of that
-   * name in the target repository goes first (its own transaction, which
-   * drops the stream tag and keeps its history), so /v2 never serves an
-   * image the stream no longer shows; then the item. Should the second
-   * step fail, the tag is absent from both (its history kept) and the call
-   * can be repeated.
+   * rollback, the remote dockerImageReference), in one transaction with the
+   * removal of a /v2 tag of that name in the target repository (see #remoteInto).
    */
   async #recordRemote(source: ResolvedSource & { kind: 'remote' }, project: string, stream: string, tag: string, origin: TagOrigin): Promise<void> {
-    const target = repositoryOf(project, stream);
-    if ((await this.#metadata.tags.getTag(target.name, tag)) !== undefined) {
-      try {
-        await this.#manifests.delete(target, { tag });
-      } catch (error) {
-        if (!(error instanceof OciError && error.code === 'MANIFEST_UNKNOWN')) throw error;
-      }
-    }
     const now = this.#clock();
-    await this.#metadata.withTransaction(async (tx) => {
-      await tx.imageStreams.ensureStream(project, stream, now);
-      await remoteItem(tx, source, project, stream, tag, origin, now);
+    await this.#manifests.inTransaction(async (registry) => {
+      await registry.tx.imageStreams.ensureStream(project, stream, now);
+      await this.#remoteInto(registry, source, project, stream, tag, origin, now);
     });
   }
 
-  /** Local images through the registry (ManifestService.tagExistingAll) after `first`, all in one transaction. */
+  /**
+   * Inside `registry`'s transaction, a remote image into a tag of a stream
+   * that exists. A /v2 tag of that name showing another image goes first
+   * (ManifestService's untag: its tagDeleted step drops the stream tag and
+   * keeps its history), so /v2 never serves an image the stream no longer
+   * shows; then the stream-only item.
+   */
+  async #remoteInto(
+    registry: RegistryTransaction,
+    source: ResolvedSource & { kind: 'remote' },
+    project: string,
+    stream: string,
+    tag: string,
+    origin: TagOrigin,
+    now: number,
+  ): Promise<void> {
+    const target = repositoryOf(project, stream);
+    const served = await registry.tx.tags.getTag(target.name, tag);
+    if (served !== undefined && served !== source.digest) await registry.untag(target, tag);
+    await remoteItem(registry.tx, source, project, stream, tag, origin, now);
+  }
+
+  /** Local images through the registry (ManifestService.tagExistingAll), in one transaction. */
   async #tagLocal(
     moves: readonly { readonly source: ResolvedSource; readonly tag: string; readonly origin: TagOrigin }[],
     project: string,
     stream: string,
     actor: string | undefined,
-    first: TransactionStep | undefined,
   ): Promise<void> {
     const target = repositoryOf(project, stream);
-    try {
-      await this.#manifests.tagExistingAll(
+    await this.#registryWrite(() =>
+      this.#manifests.tagExistingAll(
         moves.map((m) => ({ source: m.source.repository, digest: m.source.digest, target, tag: m.tag, origin: m.origin })),
         actor,
-        first,
-      );
+      ),
+    );
+  }
+
+  /** Runs a write through the registry, a source manifest deleted meanwhile (MANIFEST_UNKNOWN) as IMAGE_NOT_FOUND. */
+  async #registryWrite(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
     } catch (error) {
       if (error instanceof OciError && error.code === 'MANIFEST_UNKNOWN') {
         // Deleted by digest since it was resolved.
@@ -492,19 +508,36 @@ export class ImageStreamService {
     }
   }
 
-  /** `write` (create or update the stream), then every spec tag's image, in one transaction. */
-  async #writeWithTags(project: string, name: string, tags: readonly SpecTagSource[], actor: string | undefined, write: TransactionStep): Promise<void> {
+  /**
+   * `write` (create or update the stream), then, when it returns true, every
+   * spec tag's image, all in one transaction: local images through the
+   * registry, remote ones as stream-only items (a /v2 tag they replace
+   * removed, see #remoteInto). Local moves are prepared beforehand whatever
+   * `write` will decide, since preparing must not hold the transaction.
+   */
+  async #writeWithTags(
+    project: string,
+    name: string,
+    tags: readonly SpecTagSource[],
+    actor: string | undefined,
+    write: (tx: MetadataStores) => Promise<boolean>,
+  ): Promise<void> {
     for (const t of tags) checkTag(t.tag);
     const now = this.#clock();
-    const first: TransactionStep = async (tx) => {
-      await write(tx);
-      for (const t of tags) {
-        if (t.source.kind === 'remote') await remoteItem(tx, t.source, project, name, t.tag, { kind: 'tag', ref: t.source.ref }, now);
-      }
-    };
-    const local = tags.filter((t) => t.source.kind === 'local').map((t) => ({ source: t.source, tag: t.tag, origin: { kind: 'tag' as const, ref: t.source.ref } }));
-    if (local.length === 0) await this.#metadata.withTransaction(first);
-    else await this.#tagLocal(local, project, name, actor, first);
+    const target = repositoryOf(project, name);
+    const local = tags.flatMap((t) =>
+      t.source.kind === 'local' ? [{ source: t.source.repository, digest: t.source.digest, target, tag: t.tag, origin: { kind: 'tag' as const, ref: t.source.ref } }] : [],
+    );
+    await this.#registryWrite(async () => {
+      const prepared = await this.#manifests.prepareTags(local, actor);
+      await this.#manifests.inTransaction(async (registry) => {
+        if (!(await write(registry.tx))) return;
+        for (const t of tags) {
+          if (t.source.kind === 'remote') await this.#remoteInto(registry, t.source, project, name, t.tag, { kind: 'tag', ref: t.source.ref }, now);
+        }
+        await registry.tagExisting(prepared);
+      });
+    });
   }
 
   /**

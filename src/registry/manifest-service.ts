@@ -35,6 +35,38 @@ export interface TagMove {
   readonly origin?: { readonly kind: 'tag' | 'rollback'; readonly ref: string } | undefined;
 }
 
+/** Tag moves read and prepared outside a transaction (ManifestService.prepareTags), to apply inside one. */
+export interface PreparedTags {
+  readonly moves: readonly PreparedMove[];
+  /** The time the moves record. */
+  readonly now: number;
+}
+
+interface PreparedMove {
+  readonly move: TagMove;
+  readonly subjectDigest: string | null;
+  readonly steps: readonly TransactionStep[];
+}
+
+/** A caller's transaction (ManifestService.inTransaction) with the /v2 tag changes that may run in it. */
+export interface RegistryTransaction {
+  /** The transaction's stores, for the caller's own writes. */
+  readonly tx: MetadataStores;
+  /**
+   * Applies prepared moves (ManifestService.prepareTags) as tagExisting
+   * does: links, manifests, the tag, the listeners' push steps. Results in
+   * the moves' order.
+   * @throws OciError MANIFEST_UNKNOWN when a source lost its manifest since it was prepared.
+   */
+  tagExisting(prepared: PreparedTags): Promise<PutManifestResult[]>;
+  /**
+   * Removes `tag` from `repository` (the manifest stays) and runs the
+   * listeners' tagDeleted steps, as DELETE by tag does. The digest the tag
+   * pointed at; undefined (nothing done) when there was no such tag.
+   */
+  untag(repository: RepositoryName, tag: string): Promise<string | undefined>;
+}
+
 export interface PutManifestResult {
   readonly digest: string;
   readonly subjectDigest: string | null;
@@ -157,8 +189,22 @@ export class ManifestService {
    * @throws OciError MANIFEST_UNKNOWN when a `source` does not hold its manifest (or lost it meanwhile); whatever `first` throws.
    */
   async tagExistingAll(moves: readonly TagMove[], actor?: string, first?: TransactionStep): Promise<PutManifestResult[]> {
+    const prepared = await this.prepareTags(moves, actor);
+    return this.inTransaction(async (registry) => {
+      if (first !== undefined) await first(registry.tx);
+      return registry.tagExisting(prepared);
+    });
+  }
+
+  /**
+   * The reads of tagExisting that must not hold a transaction (each
+   * manifest, the listeners' preparation), for RegistryTransaction.tagExisting.
+   *
+   * @throws OciError MANIFEST_UNKNOWN when a `source` does not hold its manifest.
+   */
+  async prepareTags(moves: readonly TagMove[], actor?: string): Promise<PreparedTags> {
     const now = this.#clock();
-    const prepared: { move: TagMove; subjectDigest: string | null; steps: TransactionStep[] }[] = [];
+    const prepared: PreparedMove[] = [];
     for (const move of moves) {
       parseTag(move.tag);
       const { record, bytes } = await this.get(move.source, { digest: parseDigest(move.digest) });
@@ -168,31 +214,65 @@ export class ManifestService {
       // Listeners read what they need (the config blob: same bytes, same key) before the transaction.
       prepared.push({ move, subjectDigest: record.subjectDigest, steps: await Promise.all(this.#listeners.map((l) => l.prepareManifestPush(push))) });
     }
-    const created = await this.#metadata.withTransaction(async (tx) => {
-      if (first !== undefined) await first(tx);
-      const out: boolean[] = [];
-      for (const { move, steps } of prepared) {
-        const { source, digest, target, tag } = move;
-        // Read the closure inside the transaction, so a concurrent delete in
-        // `source` either happened before (MANIFEST_UNKNOWN) or waits for us.
-        const closure = await manifestClosure(tx, source, digest);
-        await tx.repositories.ensureRepository(target.name, target.project, now);
-        const existed = (await tx.manifests.getManifest(target.name, digest)) !== undefined;
-        // Children before parents: each manifest lands with what it references already linked.
-        for (const { manifest, references } of closure) {
-          for (const reference of references) {
-            if (reference.kind === 'blob') await tx.blobs.linkBlob(target.name, reference.digest, now);
-          }
-          await tx.manifests.putManifest({ ...manifest, repository: target.name, createdAt: now }, references);
+    return { moves: prepared, now };
+  }
+
+  /**
+   * Runs `work` in ONE metadata transaction in which it may also move and
+   * remove /v2 tags (see RegistryTransaction), so a caller's own writes and
+   * the tag changes commit together or not at all. The cached resolutions
+   * of every tag it moved or removed are forgotten once the transaction has
+   * ended (after commit; after a rollback too, which costs only a reread).
+   */
+  async inTransaction<T>(work: (registry: RegistryTransaction) => Promise<T>): Promise<T> {
+    const touched: string[] = [];
+    try {
+      return await this.#metadata.withTransaction((tx) =>
+        work({
+          tx,
+          tagExisting: (prepared) => this.#applyTags(tx, prepared, touched),
+          untag: (repository, tag) => this.#untag(tx, repository, tag, this.#clock(), touched),
+        }),
+      );
+    } finally {
+      // Not before the commit: a reader between a forget and the commit would cache the old digest again.
+      for (const key of touched) this.#caches.forgetTag(key);
+    }
+  }
+
+  async #applyTags(tx: MetadataStores, prepared: PreparedTags, touched: string[]): Promise<PutManifestResult[]> {
+    const { now } = prepared;
+    const out: PutManifestResult[] = [];
+    for (const { move, subjectDigest, steps } of prepared.moves) {
+      const { source, digest, target, tag } = move;
+      // Read the closure inside the transaction, so a concurrent delete in
+      // `source` either happened before (MANIFEST_UNKNOWN) or waits for us.
+      const closure = await manifestClosure(tx, source, digest);
+      await tx.repositories.ensureRepository(target.name, target.project, now);
+      const existed = (await tx.manifests.getManifest(target.name, digest)) !== undefined;
+      // Children before parents: each manifest lands with what it references already linked.
+      for (const { manifest, references } of closure) {
+        for (const reference of references) {
+          if (reference.kind === 'blob') await tx.blobs.linkBlob(target.name, reference.digest, now);
         }
-        await tx.tags.putTag(target.name, tag, digest, now);
-        for (const step of steps) await step(tx);
-        out.push(!existed);
+        await tx.manifests.putManifest({ ...manifest, repository: target.name, createdAt: now }, references);
       }
-      return out;
-    });
-    for (const { move } of prepared) this.#caches.forgetTag(RegistryCaches.key(move.target.name, move.tag));
-    return prepared.map(({ move, subjectDigest }, i) => ({ digest: move.digest, subjectDigest, created: created[i] ?? false }));
+      await tx.tags.putTag(target.name, tag, digest, now);
+      touched.push(RegistryCaches.key(target.name, tag));
+      for (const step of steps) await step(tx);
+      out.push({ digest, subjectDigest, created: !existed });
+    }
+    return out;
+  }
+
+  /** Deletes a tag inside `tx` with the listeners' tagDeleted steps; the digest it pointed at, undefined when there was no such tag. */
+  async #untag(tx: MetadataStores, repository: RepositoryName, tag: string, now: number, touched: string[]): Promise<string | undefined> {
+    const digest = await tx.tags.getTag(repository.name, tag);
+    if (digest === undefined) return undefined;
+    await tx.tags.deleteTag(repository.name, tag);
+    touched.push(RegistryCaches.key(repository.name, tag));
+    for (const listener of this.#listeners) await listener.tagDeleted(tx, repository, tag, digest, now);
+    return digest;
   }
 
   tooLarge(size: number): OciError {
@@ -253,16 +333,8 @@ export class ManifestService {
   async delete(repository: RepositoryName, reference: ManifestReferenceText): Promise<void> {
     const now = this.#clock();
     if ('tag' in reference) {
-      const tag = reference.tag;
-      const removed = await this.#metadata.withTransaction(async (tx) => {
-        const digest = await tx.tags.getTag(repository.name, tag);
-        if (digest === undefined) return false;
-        await tx.tags.deleteTag(repository.name, tag);
-        for (const listener of this.#listeners) await listener.tagDeleted(tx, repository, tag, digest, now);
-        return true;
-      });
-      this.#caches.forgetTag(RegistryCaches.key(repository.name, tag));
-      if (!removed) throw unknownManifest(repository, reference);
+      const removed = await this.inTransaction((registry) => registry.untag(repository, reference.tag));
+      if (removed === undefined) throw unknownManifest(repository, reference);
       return;
     }
     const digest = reference.digest.value;
