@@ -90,7 +90,6 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
   const keys = new SigningKeys({ store: metadata.signingKeys, box, clock: systemClock });
   const tokens = new RegistryTokens({ keys, issuer: `${config.auth.service}-token-service`, service: config.auth.service, lifetimeSeconds: config.auth.tokenLifetimeSeconds, clock: systemClock });
   const rbac = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: config.auth.selfProvisioning, clock: systemClock });
-  const authorizer = new ProvisioningAuthorizer({ inner: rbac, projects: metadata.projects, createProjectOnPush: config.auth.createProjectOnPush });
   const limiter = new LoginRateLimiter({ maxFailures: config.auth.maxLoginFailures, windowMs: config.auth.loginFailureWindowSeconds * 1000 });
   // Asked in order for every password (Basic on /v2, /v2/token and /apis, the OAuth login): the local users first.
   const identityProviders = [new LocalIdentityProvider({ users: metadata.users })];
@@ -103,6 +102,8 @@ export async function startBerth(config: BerthConfig, options: { logger?: Logger
     createProjectOnPush: config.auth.createProjectOnPush,
     onProjectDeleted: (_project, repositories) => repositories.forEach((name) => registry.forgetRepository(name)),
   });
+  // Pushes into missing projects are allowed by what the access service would do with them (its createProjectOnPush).
+  const authorizer = new ProvisioningAuthorizer({ inner: rbac, projects: metadata.projects, provisioner: access });
   const admin = await access.bootstrapAdmin({ name: config.auth.adminUser, password: process.env['BERTH_ADMIN_PASSWORD'] });
   const oauthTokens = new OAuthTokenService({ metadata, clock: systemClock });
 
