@@ -18,6 +18,7 @@ import type { Principal, RegistryVerb } from './authorizer.ts';
 import { AccessError, type AccessResourceKind } from './access-errors.ts';
 import { checkName, isPrincipalName, isProjectName, MAX_DISPLAY_NAME, nameProblem, VIRTUAL_GROUPS } from './access-names.ts';
 import type { BindingSubject, RbacAuthorizer } from './rbac-authorizer.ts';
+import { createProjectsRefusal } from './self-provisioning.ts';
 import {
   AUTHENTICATED_GROUP,
   CLUSTER_ROLES,
@@ -292,7 +293,7 @@ export class AccessService {
     }
     if (await this.#authorizer.can(pusher, 'create-project')) return undefined;
     if (pusher.kind === 'anonymous') return 'anonymous users cannot create projects: log in first';
-    if (!this.#selfProvisioning) return `${pusher.name} may not create projects: self-provisioning is off`;
+    if (!this.#selfProvisioning) return `${pusher.name} may not ${createProjectsRefusal(this.#selfProvisioning)}`;
     return `${pusher.name} may not create projects: only users and cluster administrators can`;
   }
 

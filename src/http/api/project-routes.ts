@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { REGISTRY_VERBS, type RegistryVerb } from '../../authz/authorizer.ts';
 import type { AccessService, SubjectRef } from '../../authz/access-service.ts';
+import { createProjectsRefusal } from '../../authz/self-provisioning.ts';
 import { SUBJECT_KINDS, type SubjectKind } from '../../authz/roles.ts';
 import { CLUSTER_SCOPE } from '../../metadata/stores.ts';
 import { pageOfSorted, pageRequest, queryParam } from './paging.ts';
@@ -80,7 +81,7 @@ export function projectRoutes(route: RouteFn, access: AccessService): void {
     url: '/projects',
     params: z.object({}),
     body: ProjectBody,
-    access: () => ({ kind: 'verb', verb: 'create-project', what: access.selfProvisioning ? 'create projects' : 'create projects: self-provisioning is off' }),
+    access: () => ({ kind: 'verb', verb: 'create-project', what: createProjectsRefusal(access.selfProvisioning) }),
     handle: async ({ principal, body }) => {
       const project = await access.createProject(body.metadata.name, principal, body.spec?.displayName);
       return { status: 201, body: projectObject(project) };

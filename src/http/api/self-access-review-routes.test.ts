@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AccessService } from '../../authz/access-service.ts';
+import { userPrincipal } from '../../authz/principals.ts';
 import { RbacAuthorizer } from '../../authz/rbac-authorizer.ts';
 import { Authenticator } from '../../identity/authenticator.ts';
 import { LoginRateLimiter } from '../../identity/login-rate-limiter.ts';
@@ -20,7 +21,7 @@ const basic = (user: string, secret: string): string => `Basic ${Buffer.from(`${
 type Json = Record<string, unknown>;
 
 /** One API with its own database, self-provisioning on or off; alice and bob are plain users. */
-async function startApi(selfProvisioning: boolean): Promise<{ app: FastifyInstance; metadata: Metadata; admin: string }> {
+async function startApi(selfProvisioning: boolean): Promise<{ app: FastifyInstance; metadata: Metadata; admin: string; access: AccessService }> {
   const metadata = await openMetadata({ url: 'sqlite::memory:' });
   await metadata.migrate();
   const authorizer = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning, clock });
@@ -38,7 +39,7 @@ async function startApi(selfProvisioning: boolean): Promise<{ app: FastifyInstan
     const created = await app.inject({ method: 'POST', url: `${V1}/users`, headers: { authorization: admin, 'content-type': 'application/json' }, payload: JSON.stringify({ metadata: { name }, spec: { password: `${name}-password` } }) });
     assert.equal(created.statusCode, 201, created.body);
   }
-  return { app, metadata, admin };
+  return { app, metadata, admin, access };
 }
 
 async function call(app: FastifyInstance, method: 'GET' | 'POST', path: string, auth: string | undefined, body?: unknown): Promise<{ status: number; json: Json }> {
@@ -128,7 +129,11 @@ describe('POST selfsubjectaccessreviews', () => {
     it('create-project: a plain user may not and is told why; a cluster-admin may; POST /projects agrees', async () => {
       const denied = await review(api.app, alice, 'create-project');
       assert.deepEqual(denied, { allowed: false, reason: 'user "alice" may not create projects: self-provisioning is off' });
-      assert.equal((await call(api.app, 'POST', 'projects', alice, { metadata: { name: 'alpha' } })).status, 403);
+      const refused = await call(api.app, 'POST', 'projects', alice, { metadata: { name: 'alpha' } });
+      assert.equal(refused.status, 403);
+      // The review, the refused POST and a refused push into a missing project word it alike.
+      assert.equal(refused.json['message'], denied.reason);
+      assert.equal(await api.access.pushCreationRefusal('alpha', userPrincipal('alice')), 'alice may not create projects: self-provisioning is off');
       assert.deepEqual(await review(api.app, api.admin, 'create-project'), { allowed: true });
       assert.equal((await call(api.app, 'POST', 'projects', api.admin, { metadata: { name: 'alpha' } })).status, 201);
 

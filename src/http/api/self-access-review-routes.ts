@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { AccessService } from '../../authz/access-service.ts';
 import { REGISTRY_VERBS, type Authorizer, type Principal, type RegistryVerb } from '../../authz/authorizer.ts';
 import { REGISTRY_WIDE_VERBS } from '../../authz/roles.ts';
+import { createProjectsRefusal } from '../../authz/self-provisioning.ts';
 import { API_VERSION } from './resources.ts';
 import { describePrincipal, type RouteFn } from './route-kit.ts';
 import { ApiError } from './status.ts';
@@ -34,7 +35,7 @@ export function selfSubjectAccessReviewObject(verb: RegistryVerb, namespace: str
 /** Why a denial is one, in the words a refused request would use. */
 function denialReason(principal: Principal, verb: RegistryVerb, namespace: string | undefined, selfProvisioning: boolean): string {
   const who = principal.kind === 'anonymous' ? 'anonymous users' : describePrincipal(principal);
-  if (verb === 'create-project' && principal.kind === 'user' && !selfProvisioning) return `${who} may not create projects: self-provisioning is off`;
+  if (verb === 'create-project' && principal.kind === 'user' && !selfProvisioning) return `${who} may not ${createProjectsRefusal(selfProvisioning)}`;
   return namespace === undefined ? `${who} may not ${verb} registry-wide` : `${who} may not ${verb} in project ${JSON.stringify(namespace)}`;
 }
 
