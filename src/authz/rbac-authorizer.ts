@@ -175,17 +175,17 @@ export class RbacAuthorizer implements Authorizer {
   }
 }
 
-/**
- * The principal's groups with exactly the right virtual group: whatever
- * authentication put in `groups`, an anonymous principal is never
- * `system:authenticated` and an authenticated one never `system:unauthenticated`.
- */
 /** A service-account principal's name in role bindings (`<project>:<name>`), undefined for anyone else. */
 function serviceAccountBindingName(principal: Principal): string | undefined {
   if (principal.kind !== 'serviceaccount' || !principal.name.startsWith(SERVICE_ACCOUNT_PREFIX)) return undefined;
   return principal.name.slice(SERVICE_ACCOUNT_PREFIX.length);
 }
 
+/**
+ * The principal's groups with exactly the right virtual group: whatever
+ * authentication put in `groups`, an anonymous principal is never
+ * `system:authenticated` and an authenticated one never `system:unauthenticated`.
+ */
 function effectiveGroups(principal: Principal): ReadonlySet<string> {
   const groups = new Set(principal.groups);
   if (principal.kind === 'anonymous') {
