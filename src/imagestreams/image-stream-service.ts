@@ -6,7 +6,7 @@ import type { Clock } from '../registry/clock.ts';
 import type { ManifestService, RegistryTransaction } from '../registry/manifest-service.ts';
 import { ImageStreamError } from './errors.ts';
 import { pullSpec, repositoryOf } from './stream-names.ts';
-import { tracksRemote } from './stream-spec.ts';
+import { sameSpec, tracksRemote } from './stream-spec.ts';
 
 /** Items of each tag's history that getStream returns by default (the API's `status.tags[].items`). */
 export const DEFAULT_ITEMS_PER_TAG = 10;
@@ -353,7 +353,9 @@ export class ImageStreamService {
       // Decided on the locked row, not on an earlier read: a concurrent PUT may have moved the generation since.
       const before = await tx.imageImports.lockStream(project, name);
       if (before === undefined) throw new ImageStreamError('STREAM_NOT_FOUND', `image stream ${project}/${name} does not exist`);
-      const after = await tx.imageStreams.putSpec(project, name, update, expectedResourceVersion);
+      // A spec that means the stored one keeps its stored text, so the store sees no change (a spec stored in an earlier form, PUT back as a GET showed it).
+      const spec = sameSpec(before.spec, update.spec) ? before.spec : update.spec;
+      const after = await tx.imageStreams.putSpec(project, name, { spec, annotations: update.annotations }, expectedResourceVersion);
       changed = after.generation !== before.generation;
       // A changed spec that names remotes is due for import, in the same transaction.
       if (changed && tracksRemote(update.spec)) await tx.imageStreams.scheduleImport(project, name, this.#clock());

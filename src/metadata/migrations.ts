@@ -469,12 +469,15 @@ function pullSecrets(dialect: SqlDialect): Migration {
  * (`import_generation`, null until one ran): a stream whose generation is
  * ahead of it (created, or its spec changed) gets a full import from its spec
  * at the next scheduled run; afterwards only scheduled tags are re-checked.
+ * Streams that exist when it runs count as covered (their imports ran under
+ * the earlier rules): an upgrade must not start a full import of every one.
  */
 function imageStreamImportGeneration(dialect: SqlDialect): Migration {
   const t = typesFor(dialect);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('image_streams').addColumn('import_generation', t.int64).execute();
+      await sql`update image_streams set import_generation = generation`.execute(db);
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('image_streams').dropColumn('import_generation').execute();

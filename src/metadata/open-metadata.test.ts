@@ -3,7 +3,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
+import { migrationProvider } from './migrations.ts';
 import { InvalidDatabaseUrlError, UnsupportedDatabaseError } from './errors.ts';
 import { openKyselyMetadata, openMetadata } from './open-metadata.ts';
 
@@ -39,6 +40,27 @@ describe('openMetadata', () => {
       await metadata.migrate();
       await metadata.repositories.ensureRepository('p/r', 'p', 1);
       assert.deepEqual(await metadata.repositories.listRepositories({ limit: 10 }), ['p/r']);
+    } finally {
+      await metadata.close();
+    }
+  });
+
+  it('migration 0005 counts the streams that exist when it runs as imported (no full import of each after an upgrade)', async () => {
+    const metadata = await openKyselyMetadata({ url: 'sqlite::memory:' });
+    try {
+      const db = metadata.db as Kysely<unknown>;
+      const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+      const before = await migrator.migrateTo('0004_pull_secrets');
+      assert.equal(before.error, undefined);
+      await sql`insert into image_streams (project, name, uid, created_at, generation, resource_version, spec, annotations, status_conditions)
+        values ('p', 'app', 'u1', 1, 3, 5, ${JSON.stringify({ dockerImageRepository: 'registry.example.com/lib/app' })}, '{}', '[]')`.execute(db);
+      await metadata.migrate();
+      const stream = await metadata.imageStreams.getStream('p', 'app');
+      assert.equal(stream?.generation, 3);
+      assert.equal(stream?.importedGeneration, 3);
+      // Streams created afterwards still start with no import.
+      await metadata.imageStreams.createStream('p', 'new', 1, {}, {});
+      assert.equal((await metadata.imageStreams.getStream('p', 'new'))?.importedGeneration, null);
     } finally {
       await metadata.close();
     }

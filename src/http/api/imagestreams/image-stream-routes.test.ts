@@ -232,6 +232,20 @@ describe('image streams API', () => {
     assertStatus(await call('PUT', 'namespaces/alpha/imagestreams/ruby', bob, { metadata: {} }), 403, 'Forbidden', /user "bob" may not update image streams in project "alpha"/);
   });
 
+  it('a spec stored in an earlier form (no importPolicy, referencePolicy Source), PUT back as a GET shows it, keeps its generation', async () => {
+    ok(await call('POST', 'namespaces/alpha/imagestreams', carol, { metadata: { name: 'older' } }), 201);
+    const earlier = { dockerImageRepository: 'registry.example.com/lib/older', tags: [{ name: 'v1', from: { kind: 'DockerImage' as const, name: 'registry.example.com/lib/older:v1' }, annotations: {}, referencePolicy: { type: 'Source' as const } }] };
+    const stored = await f.metadata.imageStreams.putSpec('alpha', 'older', { spec: earlier, annotations: {} }, undefined);
+    const shown = ok(await call('GET', 'namespaces/alpha/imagestreams/older', carol));
+    const again = ok(await call('PUT', 'namespaces/alpha/imagestreams/older', carol, shown));
+    assert.equal((again.metadata as Json)['generation'], stored.generation);
+    assert.deepEqual((await f.metadata.imageStreams.getStream('alpha', 'older'))?.spec, earlier, 'the stored text stays as it was');
+    // A real change still moves it.
+    const tags = [{ name: 'v1', from: { kind: 'DockerImage', name: 'registry.example.com/lib/older:v1' }, importPolicy: { scheduled: true } }];
+    const moved = ok(await call('PUT', 'namespaces/alpha/imagestreams/older', carol, { ...again, spec: { ...(again.spec as Json), tags } }));
+    assert.equal((moved.metadata as Json)['generation'], stored.generation + 1);
+  });
+
   let first: PushedImage;
   let second: PushedImage;
 

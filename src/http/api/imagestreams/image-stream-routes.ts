@@ -17,7 +17,7 @@ import { z } from 'zod';
 import type { Authorizer, Principal, RegistryVerb } from '../../../authz/authorizer.ts';
 import { ImageStreamError } from '../../../imagestreams/errors.ts';
 import type { ImageStreamService, SpecTagSource } from '../../../imagestreams/image-stream-service.ts';
-import { tracksRemote } from '../../../imagestreams/stream-spec.ts';
+import { normalSpec, tracksRemote } from '../../../imagestreams/stream-spec.ts';
 import type { ImageImporter, ImportProgress, PullSecrets } from '../../../imagestreams/import-contract.ts';
 import { pullSpec } from '../../../imagestreams/stream-names.ts';
 import { ImageStreamConflictError, ImageStreamNotFoundError, TagItemNotFoundError } from '../../../metadata/image-stream-store.ts';
@@ -217,23 +217,25 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
 
   /**
    * Spec and annotations of a body; server-owned annotations are the stored ones, whatever the client sent.
-   * Spec tags are stored in one form (the importer's): `importPolicy` with both fields, `referencePolicy`
-   * only when Local. So a GET's answer (which shows every default) PUT back is the same spec: the
+   * Spec tags are stored in one form (normalSpec), and updateStream compares specs by that form, so a GET's
+   * answer (which shows every default) PUT back is the same spec, whatever form it was stored in: the
    * generation does not move and nothing is imported again.
    */
-  const specOf = (body: ImageStreamBody): ImageStreamSpec => {
-    const tags: ImageStreamSpecTag[] | undefined = body.spec?.tags?.map((t) => ({
-      name: t.name,
-      ...(t.annotations === undefined ? {} : { annotations: t.annotations }),
-      ...(t.from === undefined ? {} : { from: t.from.namespace === undefined ? { kind: t.from.kind, name: t.from.name } : { kind: t.from.kind, name: t.from.name, namespace: t.from.namespace } }),
-      importPolicy: { scheduled: t.importPolicy?.scheduled ?? false, insecure: t.importPolicy?.insecure ?? false },
-      ...(t.referencePolicy?.type === 'Local' ? { referencePolicy: { type: 'Local' as const } } : {}),
-    }));
-    return {
+  const specOf = (body: ImageStreamBody): ImageStreamSpec =>
+    normalSpec({
       ...(body.spec?.dockerImageRepository === undefined ? {} : { dockerImageRepository: body.spec.dockerImageRepository }),
-      ...(tags === undefined ? {} : { tags }),
-    };
-  };
+      ...(body.spec?.tags === undefined
+        ? {}
+        : {
+            tags: body.spec.tags.map((t) => ({
+              name: t.name,
+              ...(t.annotations === undefined ? {} : { annotations: t.annotations }),
+              ...(t.from === undefined ? {} : { from: t.from.namespace === undefined ? { kind: t.from.kind, name: t.from.name } : { kind: t.from.kind, name: t.from.name, namespace: t.from.namespace } }),
+              ...(t.importPolicy === undefined ? {} : { importPolicy: { scheduled: t.importPolicy.scheduled ?? false, insecure: t.importPolicy.insecure ?? false } }),
+              ...(t.referencePolicy?.type === 'Local' ? { referencePolicy: { type: 'Local' as const } } : {}),
+            })),
+          }),
+    });
   const annotationsOf = (body: ImageStreamBody, stored: Readonly<Record<string, string>>): Record<string, string> => {
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(body.metadata.annotations ?? {})) if (!key.startsWith(SERVER_ANNOTATION_PREFIX)) out[key] = value;
