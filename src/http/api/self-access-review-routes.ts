@@ -1,8 +1,8 @@
 /**
  * `selfsubjectaccessreviews`: the caller asks "may I do this verb (here)?"
  * and the one authorizer answers, exactly as it answers the route that does
- * it. This is how a client decides which controls to offer for verbs that
- * whocan cannot answer, the registry-wide ones (`create-project`).
+ * it. This is how a client (the console) decides which controls to offer,
+ * without knowing the role rules itself.
  */
 
 import { z } from 'zod';
