@@ -36,7 +36,7 @@ import type { RemoteErrorReason } from '../remote/remote-errors.ts';
 import { ImageStreamError } from './errors.ts';
 import { isScheduledSpec, needsFullImport, tracksRemote } from './stream-spec.ts';
 import { extractImage, MAX_CONFIG_BYTES, wantsConfig } from './image-metadata.ts';
-import type { FailedTag, ImageImporter, ImportedTag, ImportProgress, ImportRequest, ImportResult, PullSecrets } from './import-contract.ts';
+import type { FailedTag, ImageImporter, ImportedTag, ImportPlan, ImportProgress, ImportRequest, ImportResult, PullSecrets } from './import-contract.ts';
 
 /** Annotation holding the time (RFC 3339) of the last check of the remote repository. */
 export const DOCKER_REPOSITORY_CHECK_ANNOTATION = 'image.berth.dev/dockerRepositoryCheck';
@@ -79,7 +79,7 @@ export interface ImageStreamImporterOptions {
    * entries of the index. Default 8.
    */
   readonly maxIndexChildren?: number | undefined;
-  /** Called after requestImport made a stream due: the composition root wakes this process's ImportScheduler. */
+  /** Called by wakeScheduler (a write made a stream due): the composition root wakes this process's ImportScheduler. */
   readonly onImportRequested?: (() => void) | undefined;
 }
 
@@ -134,6 +134,25 @@ interface Source {
 
 interface PlannedFailure extends FailedTag {
   readonly reason: ImportFailureReason;
+}
+
+/** A manual import planned by planImport: what runImport needs, opaque to callers. */
+class ManualPlan implements ImportPlan {
+  readonly project: string;
+  readonly stream: string;
+  readonly plan: Plan;
+  readonly request: ImportRequest;
+  readonly basis: { readonly generation: number | undefined; readonly full: boolean };
+  readonly importer: ImageStreamImporter;
+
+  constructor(init: Omit<ManualPlan, never>) {
+    this.project = init.project;
+    this.stream = init.stream;
+    this.plan = init.plan;
+    this.request = init.request;
+    this.basis = init.basis;
+    this.importer = init.importer;
+  }
 }
 
 interface Plan {
@@ -239,10 +258,8 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
     this.#onImportRequested = options.onImportRequested;
   }
 
-  async requestImport(project: string, stream: string): Promise<boolean> {
-    if (!(await this.#metadata.imageStreams.scheduleImport(project, stream, this.#clock()))) return false;
+  wakeScheduler(): void {
     this.#onImportRequested?.();
-    return true;
   }
 
   /**
@@ -251,6 +268,7 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
    * tags. Every tag with `all`, else the named tag (default `latest`).
    * With `from`: records it in the spec (`dockerImageRepository` for `all`,
    * else the tag's `from`), with `importPolicy` per `scheduled`/`insecure`.
+   * planImport, then runImport.
    *
    * @throws ImageStreamError STREAM_NOT_FOUND (no such stream and no `confirm`), INVALID (bad `from`, or nothing to import from)
    */
@@ -258,17 +276,25 @@ export class ImageStreamImporter implements ImageImporter, ScheduledImporter {
     project: string,
     stream: string,
     request: ImportRequest,
-    _actor: Principal,
+    actor: Principal,
     onProgress?: (progress: ImportProgress) => void,
   ): Promise<ImportResult> {
+    return this.runImport(await this.planImport(project, stream, request, actor), onProgress);
+  }
+
+  async planImport(project: string, stream: string, request: ImportRequest, _actor: Principal): Promise<ImportPlan> {
     const existing = await this.#metadata.imageStreams.getStream(project, stream);
     if (existing === undefined && request.confirm !== true) {
       throw new ImageStreamError('STREAM_NOT_FOUND', `image stream ${project}/${stream} does not exist: use --confirm to create it`);
     }
     const plan = this.#planManual(project, stream, existing, request);
     // Without `from` the plan is the whole spec: it covers the spec it was read from.
-    const basis = { generation: existing?.generation, full: request.from === undefined };
-    const { result } = await this.#run(project, stream, plan, request, 'manual', basis, onProgress);
+    return new ManualPlan({ project, stream, plan, request, basis: { generation: existing?.generation, full: request.from === undefined }, importer: this });
+  }
+
+  async runImport(plan: ImportPlan, onProgress?: (progress: ImportProgress) => void): Promise<ImportResult> {
+    if (!(plan instanceof ManualPlan) || plan.importer !== this) throw new TypeError('runImport takes a plan that this importer made (planImport)');
+    const { result } = await this.#run(plan.project, plan.stream, plan.plan, plan.request, 'manual', plan.basis, onProgress);
     return result;
   }
 

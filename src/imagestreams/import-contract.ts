@@ -39,16 +39,35 @@ export interface ImportResult {
 /** Progress of a running import, for the CLI's progress display. */
 export type ImportProgress = { readonly phase: 'tags'; readonly found: number } | { readonly phase: 'manifest'; readonly done: number; readonly total: number; readonly tag: string };
 
+/** What planImport decided to import; only the importer that made it can run it. */
+export interface ImportPlan {
+  readonly project: string;
+  readonly stream: string;
+}
+
 /** Imports image metadata from external registries into image streams (blobs stay remote). */
 export interface ImageImporter {
-  importStream(project: string, stream: string, request: ImportRequest, actor: Principal, onProgress?: (progress: ImportProgress) => void): Promise<ImportResult>;
   /**
-   * Makes the stream due for import at once and has the scheduled importer
-   * run it in the background soon: what creating a stream (or changing its
-   * spec) through the API does, since that answer must not wait on a remote.
-   * False when there is no such stream.
+   * Checks an import request and decides what it imports, from the database
+   * alone (no remote is asked), so that a bad request is refused before any
+   * answer has begun. Writes nothing.
+   * @throws ImageStreamError STREAM_NOT_FOUND (no such stream and no `confirm`), INVALID (bad `from`, or nothing to import from)
    */
-  requestImport(project: string, stream: string): Promise<boolean>;
+  planImport(project: string, stream: string, request: ImportRequest, actor: Principal): Promise<ImportPlan>;
+  /**
+   * Runs a plan of this importer: fetches from the remotes, then records the
+   * outcome in the stream (creating it with `confirm`). Per-tag remote
+   * failures are in the result, not thrown.
+   * @throws ImageStreamError STREAM_NOT_FOUND (the stream was deleted meanwhile); RemoteRegistryError when no remote could be asked at all.
+   */
+  runImport(plan: ImportPlan, onProgress?: (progress: ImportProgress) => void): Promise<ImportResult>;
+  /**
+   * Wakes this process's import scheduler: a write made a stream due for
+   * import in its own transaction (creating a stream, or changing its spec,
+   * whose answer must not wait on a remote), and the scheduler should run it
+   * soon rather than at its next poll.
+   */
+  wakeScheduler(): void;
 }
 
 /** A pull secret as the API shows it: never its credentials. */

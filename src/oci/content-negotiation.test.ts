@@ -35,4 +35,13 @@ describe('acceptedTypes', () => {
     assert.equal(types.accepts(MEDIA_TYPES.dockerManifestList), true);
     assert.equal(types.accepts(MEDIA_TYPES.ociManifest), false);
   });
+
+  test('names: only a type the header lists itself with q above 0, never through a wildcard or when absent', () => {
+    const ndjson = 'application/x-ndjson';
+    assert.equal(acceptedTypes(`${ndjson}, application/json;q=0.5`).names(ndjson), true);
+    assert.equal(acceptedTypes('Application/X-NDJSON').names(ndjson), true);
+    assert.equal(acceptedTypes(`${ndjson};q=0, application/json`).names(ndjson), false);
+    assert.equal(acceptedTypes('*/*').names(ndjson), false);
+    assert.equal(acceptedTypes(undefined).names(ndjson), false);
+  });
 });

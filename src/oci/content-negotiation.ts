@@ -8,9 +8,15 @@
 export interface AcceptedTypes {
   /** True when the client can take a manifest of this media type. */
   accepts(mediaType: string): boolean;
+  /**
+   * True when the header names this media type itself with a weight above
+   * zero (not only through a wildcard): the client asks for that form
+   * rather than merely tolerating it.
+   */
+  names(mediaType: string): boolean;
 }
 
-const ANYTHING: AcceptedTypes = { accepts: () => true };
+const ANYTHING: AcceptedTypes = { accepts: () => true, names: () => false };
 
 class AcceptList implements AcceptedTypes {
   readonly #listed: ReadonlySet<string>;
@@ -27,6 +33,10 @@ class AcceptList implements AcceptedTypes {
     const type = mediaType.toLowerCase();
     if (this.#refused.has(type)) return false;
     return this.#wildcard || this.#listed.has(type);
+  }
+
+  names(mediaType: string): boolean {
+    return this.#listed.has(mediaType.toLowerCase());
   }
 }
 

@@ -10,7 +10,7 @@ import { LoginRateLimiter } from '../../../identity/login-rate-limiter.ts';
 import { RegistryTokens } from '../../../identity/registry-tokens.ts';
 import { SecretBox } from '../../../identity/secret-box.ts';
 import { SigningKeys } from '../../../identity/signing-keys.ts';
-import type { ImageImporter, ImportRequest, ImportResult, PullSecrets, PullSecretView } from '../../../imagestreams/import-contract.ts';
+import type { ImageImporter, ImportPlan, ImportRequest, ImportResult, PullSecrets, PullSecretView } from '../../../imagestreams/import-contract.ts';
 import { openRegistryFixture, PULL_SPEC_HOST, type PushedImage, type RegistryFixture } from '../../../imagestreams/registry-fixture.ts';
 import { MEDIA_TYPES } from '../../../oci/media-types.ts';
 import { apiPlugin } from '../plugin.ts';
@@ -30,8 +30,11 @@ class RecordingImporter implements ImageImporter {
   constructor(f: () => RegistryFixture) {
     this.#f = f;
   }
-  async importStream(project: string, stream: string, request: ImportRequest, actor: Principal): Promise<ImportResult> {
+  async planImport(project: string, stream: string, request: ImportRequest, actor: Principal): Promise<ImportPlan> {
     this.calls.push({ project, stream, request, actor });
+    return { project, stream };
+  }
+  async runImport({ project, stream }: ImportPlan): Promise<ImportResult> {
     const next = this.next;
     if (next === undefined) return { project, stream, tagsFound: 0, imported: [], failed: [{ tag: 'latest', reason: 'NotFound', message: 'no such tag' }] };
     await this.#f().metadata.imageStreams.addTagItem(project, stream, next.tag, {
@@ -43,9 +46,10 @@ class RecordingImporter implements ImageImporter {
     });
     return { project, stream, tagsFound: 1, imported: [{ tag: next.tag, digest: next.image.digest, changed: true }], failed: [] };
   }
-  async requestImport(project: string, stream: string): Promise<boolean> {
-    // Stream creation reads the system clock: the plugin gets no clock of its own.
-    return this.#f().metadata.imageStreams.scheduleImport(project, stream, Date.now());
+  /** How often the routes woke the scheduler. */
+  wakes = 0;
+  wakeScheduler(): void {
+    this.wakes++;
   }
 }
 
@@ -182,6 +186,7 @@ describe('image streams API', () => {
     assert.deepEqual(ok(await call('GET', 'namespaces/alpha/imagestreams/ruby', bob)), created);
     const openshift = ok(await call('POST', 'namespaces/alpha/imagestreams', carol, { ...seed, apiVersion: 'image.openshift.io/v1', metadata: { name: 'ruby2' } }), 201);
     assert.equal(openshift['apiVersion'], 'berth.dev/v1');
+    assert.equal(importer.wakes, 2, 'each creation woke the scheduler once (the write itself made the stream due)');
 
     assertStatus(await call('POST', 'namespaces/alpha/imagestreams', carol, seed), 409, 'AlreadyExists');
     const unknown = await call('POST', 'namespaces/alpha/imagestreams', carol, { metadata: { name: 'x', labels: { a: 'b' } }, spec: { dockerImageRepo: 'x' } });
@@ -413,6 +418,14 @@ describe('image streams API', () => {
     ok(await call('POST', 'namespaces/alpha/imagestreams', carol, { metadata: { name: 'thing' } }), 201);
     assertStatus(await call('POST', 'namespaces/alpha/imagestreams/thing/import', bob, { from: 'remote.example.com/lib/thing:1.0' }), 403, 'Forbidden');
     assertStatus(await call('POST', 'namespaces/alpha/imagestreams/thing/import', carol, {}), 422, 'Invalid', /from/);
+    // A stored empty spec.dockerImageRepository (the API refuses one; older writers did not) names no remote either, as tracksRemote says.
+    ok(await call('POST', 'namespaces/alpha/imagestreams', carol, { metadata: { name: 'blank' } }), 201);
+    await f.metadata.imageStreams.putSpec('alpha', 'blank', { spec: { dockerImageRepository: '' }, annotations: {} }, undefined);
+    const before = importer.calls.length;
+    const blank = await call('POST', 'namespaces/alpha/imagestreams/blank/import', carol, {});
+    assertStatus(blank, 422, 'Invalid', /from/);
+    assert.equal(((blank.json['details'] as Json)['causes'] as Json[])[0]?.['reason'], 'FieldValueRequired');
+    assert.equal(importer.calls.length, before, 'the importer was not asked');
     assertStatus(await call('POST', 'namespaces/alpha/imagestreams/ghost/import', carol, { from: 'remote.example.com/x' }), 404, 'NotFound', /confirm/);
     assertStatus(await call('POST', 'namespaces/alpha/imagestreams/thing/import', carol, { from: 'x', bogus: true }), 422, 'Invalid', /bogus/);
     importer.next = { tag: '1.0', image: second };
@@ -424,6 +437,18 @@ describe('image streams API', () => {
     assert.deepEqual(tagsOf(answer), [['1.0', [second.digest]]]);
     assert.deepEqual(answer['importResult'], { tagsFound: 1, imported: [{ tag: '1.0', image: second.digest, changed: true }], failed: [] });
     assert.deepEqual(((answer.status?.['tags'] as Json[])[0]?.['items'] as Json[])[0]?.['source'], { kind: 'import', ref: 'remote.example.com/lib/thing:1.0' });
+    // Progress lines only for a client that names NDJSON with a weight above 0.
+    const asked = async (accept: string, body: unknown) =>
+      app.inject({ method: 'POST', url: `${V1}/namespaces/alpha/imagestreams/thing/import`, headers: { authorization: carol, 'content-type': 'application/json', accept }, payload: JSON.stringify(body) });
+    const refused = await asked('application/x-ndjson;q=0, application/json', { from: 'remote.example.com/lib/thing:1.0' });
+    assert.equal(refused.statusCode, 200);
+    assert.match(String(refused.headers['content-type']), /^application\/json/);
+    assert.equal((JSON.parse(refused.body) as Json)['kind'], 'ImageStream');
+    const wildcard = await asked('*/*', { from: 'remote.example.com/lib/thing:1.0' });
+    assert.match(String(wildcard.headers['content-type']), /^application\/json/);
+    const lines = await asked('application/x-ndjson', { from: 'remote.example.com/lib/thing:1.0' });
+    assert.match(String(lines.headers['content-type']), /^application\/x-ndjson/);
+    assert.equal((JSON.parse(lines.body.trim().split('\n').at(-1) ?? '{}') as Json)['type'], 'result');
     // --confirm creates the stream first (the importer's job); the API lets it through.
     importer.next = undefined;
     const confirmed = await call('POST', 'namespaces/alpha/imagestreams/fresh/import', carol, { from: 'remote.example.com/lib/fresh', confirm: true });

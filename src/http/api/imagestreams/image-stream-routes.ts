@@ -22,10 +22,10 @@ import type { ImageImporter, ImportProgress, PullSecrets } from '../../../images
 import { pullSpec } from '../../../imagestreams/stream-names.ts';
 import { ImageStreamConflictError, ImageStreamNotFoundError, TagItemNotFoundError } from '../../../metadata/image-stream-store.ts';
 import type { ImageStreamSpec, ImageStreamSpecTag, Metadata } from '../../../metadata/stores.ts';
+import { acceptedTypes } from '../../../oci/content-negotiation.ts';
 import { parseDigest } from '../../../oci/digest.ts';
 import { OciError } from '../../../oci/errors.ts';
 import { parseRepositoryName } from '../../../oci/names.ts';
-import type { Clock } from '../../../registry/clock.ts';
 import { ImageReferenceError } from '../../../remote/registry-reference.ts';
 import { RemoteRegistryError } from '../../../remote/remote-errors.ts';
 import { pageRequest } from '../paging.ts';
@@ -69,8 +69,6 @@ export interface ImageStreamRouteDeps {
    * one, the request's Host.
    */
   readonly externalUrl?: string | undefined;
-  /** Creation times of streams; Date.now by default. */
-  readonly clock?: Clock | undefined;
 }
 
 const q = JSON.stringify;
@@ -84,11 +82,6 @@ type ImportEvent =
   | { readonly type: 'result'; readonly object: object }
   | { readonly type: 'error'; readonly object: StatusBody };
 
-/** True when the Accept header names NDJSON: the client wants progress lines. */
-function wantsProgress(request: FastifyRequest): boolean {
-  const accept = request.headers.accept ?? '';
-  return accept.split(',').some((part) => part.split(';')[0]?.trim().toLowerCase() === NDJSON);
-}
 /** Streams (or tags) read per query when a route walks all of them. */
 const BATCH = 1000;
 
@@ -201,7 +194,6 @@ function withErrors(route: RouteFn, kind: string) {
 /** Registers the image-stream routes. */
 export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps): void {
   const { imageStreams, metadata, authorizer, importer, pullSecrets } = deps;
-  const clock = deps.clock ?? Date.now;
   const streams = withErrors(baseRoute, 'imagestreams');
   const streamTags = withErrors(baseRoute, 'imagestreamtags');
   const images = withErrors(baseRoute, 'images');
@@ -253,13 +245,10 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
   /**
    * A stream that tracks something remote gets its import from the scheduler
    * at once, not in the answer (which must not wait on a remote). The write
-   * already made it due; this wakes this process's scheduler. Without an
-   * importer it stays due, for whichever process runs one.
+   * already made it due in its transaction; this only wakes this process's
+   * scheduler. Without an importer it stays due, for whichever process runs one.
    */
-  const requestImport = async (project: string, name: string): Promise<void> => {
-    if (importer !== undefined) await importer.requestImport(project, name);
-    else await metadata.imageStreams.scheduleImport(project, name, clock());
-  };
+  const wakeImporter = (): void => importer?.wakeScheduler();
 
   // --- image streams --------------------------------------------------------
   streams({
@@ -296,9 +285,9 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       const spec = specOf(body);
       // Every check first (pull on each source, each source exists); then one transaction writes the stream with every tag.
       const tags = await specTagSources(deps, principal, params.p, spec);
-      await imageStreams.createStream(params.p, name, { spec, annotations: annotationsOf(body, {}) }, tags, principal.name);
-      if (tracksRemote(spec)) await requestImport(params.p, name);
-      return { status: 201, body: imageStreamObject(await imageStreams.getStream(params.p, name)) };
+      const view = await imageStreams.createStream(params.p, name, { spec, annotations: annotationsOf(body, {}) }, tags, principal.name);
+      if (tracksRemote(spec)) wakeImporter();
+      return { status: 201, body: imageStreamObject(view) };
     },
   });
   streams({
@@ -321,9 +310,9 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
       const expected = body.metadata.resourceVersion === undefined ? undefined : Number(body.metadata.resourceVersion);
       const spec = specOf(body);
       const tags = await specTagSources(deps, principal, params.p, spec);
-      const { changed } = await imageStreams.updateStream(params.p, params.name, { spec, annotations: annotationsOf(body, stored.annotations) }, expected, tags, principal.name);
-      if (tracksRemote(spec) && changed) await requestImport(params.p, params.name);
-      return { body: imageStreamObject(await imageStreams.getStream(params.p, params.name)) };
+      const { view, changed } = await imageStreams.updateStream(params.p, params.name, { spec, annotations: annotationsOf(body, stored.annotations) }, expected, tags, principal.name);
+      if (tracksRemote(spec) && changed) wakeImporter();
+      return { body: imageStreamObject(view) };
     },
   });
   streams({
@@ -436,23 +425,24 @@ export function imageStreamRoutes(baseRoute: RouteFn, deps: ImageStreamRouteDeps
             throw new ApiError('NotFound', `image stream ${q(`${params.p}/${params.name}`)} does not exist: give "confirm": true to create it`, { kind: 'imagestreams', name: params.name });
           }
           await requireProject(params.p);
-        } else if (request.from === undefined && existing.spec.dockerImageRepository === undefined && !(existing.spec.tags ?? []).some((t) => t.from?.kind === 'DockerImage')) {
+        } else if (request.from === undefined && !tracksRemote(existing.spec)) {
           throw invalidField('from', 'the stream has no spec.dockerImageRepository and no DockerImage spec tags: say what to import', 'FieldValueRequired');
         }
-        if (!wantsProgress(http)) {
-          const result = await importer.importStream(params.p, params.name, request, principal);
+        // Every check and the plan before the answer begins: a bad request keeps its own status and Status body.
+        const plan = await importer.planImport(params.p, params.name, request, principal);
+        if (!acceptedTypes(http.headers.accept).names(NDJSON)) {
+          const result = await importer.runImport(plan);
           return { body: imageStreamObject(await imageStreams.getStream(params.p, params.name), result) };
         }
-        // Progress as it happens: one JSON object per line, the last one the outcome. The checks
-        // above still answer with their own status; from here on the answer is 200 and a failure
-        // is its last line.
+        // Progress as it happens: one JSON object per line, the last one the outcome. From here on
+        // the answer is 200, and a failure while the import runs is its last line.
         const out = new PassThrough();
         const line = (event: ImportEvent): void => {
           out.write(`${JSON.stringify(event)}\n`);
         };
         void (async () => {
           try {
-            const result = await importer.importStream(params.p, params.name, request, principal, (progress) => line({ type: 'progress', ...progress }));
+            const result = await importer.runImport(plan, (progress) => line({ type: 'progress', ...progress }));
             line({ type: 'result', object: imageStreamObject(await imageStreams.getStream(params.p, params.name), result) });
           } catch (error) {
             const translated = translate(error, 'imagestreams', params.name);
