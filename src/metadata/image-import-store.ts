@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ImageImportStatusStore, ImageStreamCondition, ImageStreamRecord } from './stores.ts';
 import type { Database, SqlDialect } from './schema.ts';
-import { KyselyImageStreamStore } from './image-stream-store.ts';
+import { KyselyImageStreamStore, lockStreamRow } from './image-stream-store.ts';
 
 /** ImageImportStatusStore on Kysely, over the image_streams table. */
 export class KyselyImageImportStatusStore implements ImageImportStatusStore {
@@ -14,17 +14,7 @@ export class KyselyImageImportStatusStore implements ImageImportStatusStore {
   }
 
   async lockStream(project: string, name: string): Promise<ImageStreamRecord | undefined> {
-    if (this.#dialect === 'postgres') {
-      // The same row lock addTagItem and putSpec take first: one lock order, no deadlock.
-      const locked = await this.#db
-        .selectFrom('image_streams')
-        .select('uid')
-        .where('project', '=', project)
-        .where('name', '=', name)
-        .forUpdate()
-        .executeTakeFirst();
-      if (locked === undefined) return undefined;
-    }
+    if (!(await lockStreamRow(this.#db, this.#dialect, project, name))) return undefined;
     // Read after the lock: under READ COMMITTED this statement sees what the previous holder committed.
     return new KyselyImageStreamStore(this.#db, this.#dialect).getStream(project, name);
   }

@@ -137,6 +137,20 @@ function leaseFree(now: number) {
  * (SQLite has one writer at a time.) Import bookkeeping (schedule, lease)
  * does not bump it, so a client's update never conflicts with the scheduler.
  */
+/**
+ * Takes the stream's row lock (PostgreSQL; SQLite has one writer at a time)
+ * for the rest of `db`'s transaction. Lock order: every write to a stream's
+ * tags or history takes this row first (addTagItem and setCurrentItem by
+ * updating it, putSpec likewise, deleteTag, pruneTagHistory and the
+ * importer's lockStream through here), then tag and item rows, so writers
+ * of one stream never deadlock. False when there is no such stream.
+ */
+export async function lockStreamRow(db: Kysely<Database>, dialect: SqlDialect, project: string, name: string): Promise<boolean> {
+  if (dialect !== 'postgres') return true;
+  const locked = await db.selectFrom('image_streams').select('uid').where('project', '=', project).where('name', '=', name).forUpdate().executeTakeFirst();
+  return locked !== undefined;
+}
+
 export class KyselyImageStreamStore implements ImageStreamStore {
   readonly #db: Kysely<Database>;
   readonly #dialect: SqlDialect;
@@ -333,17 +347,7 @@ export class KyselyImageStreamStore implements ImageStreamStore {
 
   async deleteTag(project: string, stream: string, tag: string, _now: number): Promise<boolean> {
     return atomic(this.#db, async (db) => {
-      // Stream row lock first, as addTagItem takes it: the same lock order everywhere, no deadlock.
-      if (this.#dialect === 'postgres') {
-        const locked = await db
-          .selectFrom('image_streams')
-          .select('uid')
-          .where('project', '=', project)
-          .where('name', '=', stream)
-          .forUpdate()
-          .executeTakeFirst();
-        if (locked === undefined) return false;
-      }
+      if (!(await lockStreamRow(db, this.#dialect, project, stream))) return false;
       const deleted = await db
         .deleteFrom('image_stream_tags')
         .where('project', '=', project)
@@ -373,17 +377,7 @@ export class KyselyImageStreamStore implements ImageStreamStore {
       return rows.map(toItem);
     }
     return atomic(this.#db, async (db) => {
-      // Stream row lock first, as addTagItem and deleteTag take it: the same lock order everywhere.
-      if (this.#dialect === 'postgres') {
-        const locked = await db
-          .selectFrom('image_streams')
-          .select('uid')
-          .where('project', '=', project)
-          .where('name', '=', stream)
-          .forUpdate()
-          .executeTakeFirst();
-        if (locked === undefined) return [];
-      }
+      if (!(await lockStreamRow(db, this.#dialect, project, stream))) return [];
       const rows = await db
         .deleteFrom('image_stream_tag_items')
         .where('project', '=', project)
