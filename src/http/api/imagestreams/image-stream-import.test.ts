@@ -7,33 +7,21 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import { Agent, request } from 'undici';
-import { AccessService } from '../../../authz/access-service.ts';
-import { RbacAuthorizer } from '../../../authz/rbac-authorizer.ts';
-import { Authenticator } from '../../../identity/authenticator.ts';
-import { LoginRateLimiter } from '../../../identity/login-rate-limiter.ts';
-import { RegistryTokens } from '../../../identity/registry-tokens.ts';
+import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
 import { SecretBox } from '../../../identity/secret-box.ts';
-import { SigningKeys } from '../../../identity/signing-keys.ts';
 import { DOCKER_REPOSITORY_CHECK_ANNOTATION, ImageStreamImporter } from '../../../imagestreams/image-importer.ts';
 import { ImportScheduler } from '../../../imagestreams/import-scheduler.ts';
 import { PullSecretService } from '../../../imagestreams/pull-secrets.ts';
 import { openRegistryFixture, PULL_SPEC_HOST, type RegistryFixture } from '../../../imagestreams/registry-fixture.ts';
 import { RemoteRegistryClient } from '../../../remote/remote-client.ts';
+import { assertStatus, ok, startHeldProxy, startImageStreamApi, V1, waitFor, type Answer, type ImageStreamApi, type Json, type Method } from '../../../../test/support/imagestream-api.ts';
 import { startRemoteRegistry, testImage, testIndex } from '../../../../test/support/remote-registry.ts';
 import type { RemoteRegistry } from '../../../../test/support/remote-registry.ts';
-import { apiPlugin } from '../plugin.ts';
-
-const V1 = '/apis/berth.dev/v1';
-
-type Json = Record<string, unknown> & { items?: Json[]; metadata?: Json; status?: Json; spec?: Json; image?: Json };
 
 let f: RegistryFixture;
+let api: ImageStreamApi;
 let app: FastifyInstance;
 let remote: RemoteRegistry;
 let scheduler: ImportScheduler;
@@ -42,34 +30,7 @@ let admin: string;
 const images = { latest: testImage('remote-latest', 'docker'), '1.0': testImage('remote-1.0', 'oci'), newer: testImage('remote-newer', 'oci') };
 const multi = testIndex('remote-multi', 'oci');
 
-async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ res: LightMyRequestResponse; json: Json }> {
-  const headers: Record<string, string> = { authorization: admin };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await app.inject({ method, url: `${V1}/${path}`, headers, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
-  return { res, json: res.body === '' ? {} : (JSON.parse(res.body) as Json) };
-}
-
-function ok(answer: { res: LightMyRequestResponse; json: Json }, code = 200): Json {
-  assert.equal(answer.res.statusCode, code, answer.res.body);
-  return answer.json;
-}
-
-function assertStatus(answer: { res: LightMyRequestResponse; json: Json }, code: number, reason: string, message?: RegExp): void {
-  assert.equal(answer.res.statusCode, code, answer.res.body);
-  assert.equal(answer.json['kind'], 'Status');
-  assert.equal(answer.json['reason'], reason);
-  if (message !== undefined) assert.match(String(answer.json['message']), message);
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+const call = (method: Method, path: string, body?: unknown): Promise<Answer> => api.call(method, path, { auth: admin, body });
 
 const statusTags = (stream: Json) => (stream.status?.['tags'] as Json[]).map((t) => [t['tag'], (t['items'] as Json[]).map((i) => i['image'])]);
 
@@ -90,15 +51,6 @@ before(async () => {
 
   f = await openRegistryFixture();
   const metadata = f.metadata;
-  const clock = () => f.now;
-  const authorizer = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: true, clock, cacheTtlMs: 0 });
-  const keys = new SigningKeys({ store: metadata.signingKeys, box: new SecretBox(randomBytes(32)), clock });
-  const tokens = new RegistryTokens({ keys, issuer: 'https://registry.test/v2/token', service: 'registry.test', clock });
-  const authenticator = new Authenticator({ metadata, tokens, limiter: new LoginRateLimiter({ maxFailures: 50, clock }), clock });
-  const access = new AccessService({ metadata, authorizer, clock, selfProvisioning: true });
-  const boot = await access.bootstrapAdmin({});
-  assert.ok(boot.created && boot.generatedPassword !== undefined);
-  admin = `Basic ${Buffer.from(`admin:${boot.generatedPassword}`).toString('base64')}`;
   const pullSecrets = new PullSecretService({ metadata, secretBox: new SecretBox(randomBytes(32)), clock: Date.now });
   const importer = new ImageStreamImporter({
     metadata,
@@ -111,9 +63,8 @@ before(async () => {
   // Polls rarely on its own: what the API makes due is imported at once because it wakes the scheduler.
   scheduler = new ImportScheduler({ metadata, importer, intervalMs: 60 * 60_000, pollMs: 10 * 60_000, clock: Date.now });
   scheduler.start();
-  app = Fastify();
-  await app.register(apiPlugin, { access, authorizer, authenticator, metadata, externalUrl: `https://${PULL_SPEC_HOST}`, imageStreams: f.service, importer, pullSecrets });
-  await app.ready();
+  api = await startImageStreamApi({ metadata, imageStreams: f.service, clock: () => f.now, pullSpecHost: PULL_SPEC_HOST, importer, pullSecrets });
+  ({ app, admin } = api);
   ok(await call('POST', 'projects', { metadata: { name: 'p' } }), 201);
   ok(await call('POST', 'projects', { metadata: { name: 'q' } }), 201);
 });
@@ -354,11 +305,12 @@ describe('streams that track an external registry, through the API', () => {
   });
 
   it('POST …/import with Accept: application/x-ndjson answers with progress lines as the import runs, then the stream', async () => {
-    // A remote that takes a while per manifest, so that the lines can be seen arriving before the import is written.
-    const slow = await startDelayProxy(remote, 150);
+    // A remote that holds every manifest until this test has seen the first line: that line must
+    // arrive while the import runs, before it has written anything (no timing involved).
+    const slow = await startHeldProxy(remote);
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const seen: { event: Json; tagsInStream: number; at: number }[] = [];
+      const seen: { event: Json; tagsInStream: number; released: boolean }[] = [];
       const res = await request(`${address}${V1}/namespaces/p/imagestreams/progress/import`, {
         method: 'POST',
         headers: { authorization: admin, 'content-type': 'application/json', accept: 'application/x-ndjson' },
@@ -367,13 +319,18 @@ describe('streams that track an external registry, through the API', () => {
       assert.equal(res.statusCode, 200);
       assert.match(String(res.headers['content-type']), /^application\/x-ndjson/);
       let buffered = '';
+      let released = false;
       for await (const chunk of res.body) {
         buffered += String(chunk);
         for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
           const event = JSON.parse(buffered.slice(0, nl)) as Json;
           buffered = buffered.slice(nl + 1);
           const tags = await f.metadata.imageStreams.listTags('p', 'progress', { limit: 10 });
-          seen.push({ event, tagsInStream: tags.length, at: Date.now() });
+          seen.push({ event, tagsInStream: tags.length, released });
+          if (!released) {
+            released = true;
+            slow.release();
+          }
         }
       }
       assert.equal(buffered, '');
@@ -389,9 +346,10 @@ describe('streams that track an external registry, through the API', () => {
       assert.equal(stream['kind'], 'ImageStream');
       assert.deepEqual(statusTags(stream).map((t) => t[0]), ['1.0', 'latest', 'multi']);
       assert.equal((stream['importResult'] as Json)['tagsFound'], 3);
-      // The first line came while the import ran (each manifest takes 150 ms): before it wrote anything to the stream.
+      // The first line came while every manifest was still held: before the import wrote anything to the stream.
+      assert.equal(seen[0]?.released, false);
       assert.equal(seen[0]?.tagsInStream, 0, JSON.stringify(seen.map((s) => [s.event['type'], s.tagsInStream])));
-      assert.ok((seen.at(-1)?.at ?? 0) - (seen[0]?.at ?? 0) >= 100, 'the first line arrived well before the last');
+      assert.ok(slow.held() >= 3, 'every manifest went through the held proxy');
     } finally {
       await slow.stop();
     }
@@ -417,37 +375,3 @@ describe('streams that track an external registry, through the API', () => {
     assert.equal((JSON.parse(missing.body) as Json)['reason'], 'NotFound');
   });
 });
-
-/** A plain-HTTP proxy that holds each manifest request for `delayMs` before forwarding it: a slow remote. */
-async function startDelayProxy(target: RemoteRegistry, delayMs: number): Promise<{ hostPort: string; stop(): Promise<void> }> {
-  const dispatcher = new Agent();
-  const server = createServer((req, res) => {
-    void (async () => {
-      if (/\/manifests\//.test(req.url ?? '')) await sleep(delayMs);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (name !== 'host' && name !== 'connection' && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      const upstream = await request(new URL(req.url ?? '/', target.url), { method: (req.method ?? 'GET') as 'GET', headers, dispatcher });
-      const out: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(upstream.headers)) {
-        if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding' && name !== 'keep-alive') out[name] = value;
-      }
-      res.writeHead(upstream.statusCode, out);
-      for await (const chunk of upstream.body) res.write(chunk);
-      res.end();
-    })().catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    hostPort: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await dispatcher.close();
-    },
-  };
-}
