@@ -217,7 +217,7 @@ describe('describe', () => {
       'Built:              2026-05-30T08:00:00Z (2d ago)',
       'Docker Version:     27.1.0',
       'Platform:           linux/arm64/v8',
-      'Image Size:         25.5kB (25500 bytes) in 2 layers',
+      'Image Size:         25.5kB (25500 bytes): config and 2 layers',
       'Labels:             maintainer=web team',
       '                    org.opencontainers.image.title=Ruby 3.3',
       'Annotations:        org.opencontainers.image.source=https://git.example/ruby',

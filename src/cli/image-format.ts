@@ -287,7 +287,8 @@ export function describeImage(image: Image, now: number = Date.now(), out: Lines
   }
   const layers = image.dockerImageLayers ?? [];
   const size = imageSize(image);
-  if (size !== undefined) out.field('Image Size', `${humanSize(size)} (${size} bytes) in ${layers.length} layer${layers.length === 1 ? '' : 's'}`);
+  // DockerImageMetadata.Size counts the config too (as OpenShift's does); the Layers total below does not.
+  if (size !== undefined) out.field('Image Size', `${humanSize(size)} (${size} bytes): config and ${layers.length} layer${layers.length === 1 ? '' : 's'}`);
   out.multi('Labels', keyValues(config?.Labels));
   out.multi('Annotations', keyValues(image.annotations));
   const manifests = image.dockerImageManifests ?? [];
