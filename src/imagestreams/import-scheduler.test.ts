@@ -6,19 +6,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
 import { ANONYMOUS } from '../authz/authorizer.ts';
 import { SecretBox } from '../identity/secret-box.ts';
 import { openKyselyMetadata } from '../metadata/open-metadata.ts';
 import type { Metadata, ImageStreamRecord } from '../metadata/stores.ts';
 import { RemoteRegistryClient } from '../remote/remote-client.ts';
+import { startDelayProxy, waitFor, type RegistryProxy } from '../../test/support/imagestream-api.ts';
 import { testPostgresUrl } from '../../test/support/postgres.ts';
 import { startRemoteRegistry, testImage } from '../../test/support/remote-registry.ts';
 import type { RemoteRegistry } from '../../test/support/remote-registry.ts';
@@ -36,50 +33,6 @@ function importerOn(metadata: Metadata, intervalMs: number): ImageStreamImporter
     scheduleIntervalMs: intervalMs,
     clientFactory: (registry, o) => new RemoteRegistryClient({ registry, credentials: o.credentials, insecure: true, timeoutMs: 10_000, maxRetries: 1 }),
   });
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** A plain-HTTP proxy that holds every manifest request for `delayMs` before forwarding it: a slow remote. */
-async function startSlowProxy(target: RemoteRegistry, delayMs: number): Promise<{ hostPort: string; stop(): Promise<void> }> {
-  const dispatcher = new Agent();
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      if (/\/manifests\//.test(req.url ?? '')) await sleep(delayMs);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (name !== 'host' && name !== 'connection' && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      const upstream = await request(new URL(req.url ?? '/', target.url), { method: (req.method ?? 'GET') as 'GET', headers, dispatcher });
-      const out: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(upstream.headers)) {
-        if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding' && name !== 'keep-alive') out[name] = value;
-      }
-      res.writeHead(upstream.statusCode, out);
-      for await (const chunk of upstream.body) res.write(chunk);
-      res.end();
-    })().catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    hostPort: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await dispatcher.close();
-    },
-  };
 }
 
 describe('scheduled import', () => {
@@ -194,10 +147,10 @@ describe('two schedulers on one PostgreSQL database', async () => {
     return;
   }
   let remote: RemoteRegistry;
-  let proxy: Awaited<ReturnType<typeof startSlowProxy>>;
+  let proxy: RegistryProxy;
   before(async () => {
     remote = await startRemoteRegistry({ auth: 'none' });
-    proxy = await startSlowProxy(remote, 150);
+    proxy = await startDelayProxy(remote, 150);
   });
   after(async () => {
     await proxy.stop();

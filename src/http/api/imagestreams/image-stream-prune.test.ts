@@ -7,46 +7,18 @@
  * recent; of one stream or of every stream of the project.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import { AccessService } from '../../../authz/access-service.ts';
-import { RbacAuthorizer } from '../../../authz/rbac-authorizer.ts';
-import { Authenticator } from '../../../identity/authenticator.ts';
-import { LoginRateLimiter } from '../../../identity/login-rate-limiter.ts';
-import { RegistryTokens } from '../../../identity/registry-tokens.ts';
-import { SecretBox } from '../../../identity/secret-box.ts';
-import { SigningKeys } from '../../../identity/signing-keys.ts';
+import type { FastifyInstance } from 'fastify';
 import { openRegistryFixture, PULL_SPEC_HOST, type PushedImage, type RegistryFixture } from '../../../imagestreams/registry-fixture.ts';
 import { parseDigest } from '../../../oci/digest.ts';
-import { apiPlugin } from '../plugin.ts';
-
-const V1 = '/apis/berth.dev/v1';
-
-type Json = Record<string, unknown>;
+import { assertStatus, ok, startImageStreamApi, type Answer, type ImageStreamApi, type Json, type Method } from '../../../../test/support/imagestream-api.ts';
 
 let f: RegistryFixture;
+let api: ImageStreamApi;
 let app: FastifyInstance;
 let admin: string;
 
-async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ res: LightMyRequestResponse; json: Json }> {
-  const headers: Record<string, string> = { authorization: admin };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await app.inject({ method, url: `${V1}/${path}`, headers, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
-  return { res, json: res.body === '' ? {} : (JSON.parse(res.body) as Json) };
-}
-
-function ok(answer: { res: LightMyRequestResponse; json: Json }, code = 200): Json {
-  assert.equal(answer.res.statusCode, code, answer.res.body);
-  return answer.json;
-}
-
-function assertStatus(answer: { res: LightMyRequestResponse; json: Json }, code: number, reason: string, message?: RegExp): void {
-  assert.equal(answer.res.statusCode, code, answer.res.body);
-  assert.equal(answer.json['kind'], 'Status');
-  assert.equal(answer.json['reason'], reason);
-  if (message !== undefined) assert.match(String(answer.json['message']), message);
-}
+const call = (method: Method, path: string, body?: unknown): Promise<Answer> => api.call(method, path, { auth: admin, body });
 
 /** `[stream, tag, generation, image]` of each item a prune answer lists. */
 const prunedOf = (answer: Json): unknown[][] =>
@@ -75,19 +47,8 @@ async function push(repository: string, tag: string, into: PushedImage[]): Promi
 
 before(async () => {
   f = await openRegistryFixture();
-  const metadata = f.metadata;
-  const clock = () => f.now;
-  const authorizer = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: true, clock, cacheTtlMs: 0 });
-  const keys = new SigningKeys({ store: metadata.signingKeys, box: new SecretBox(randomBytes(32)), clock });
-  const tokens = new RegistryTokens({ keys, issuer: 'https://registry.test/v2/token', service: 'registry.test', clock });
-  const authenticator = new Authenticator({ metadata, tokens, limiter: new LoginRateLimiter({ maxFailures: 50, clock }), clock });
-  const access = new AccessService({ metadata, authorizer, clock, selfProvisioning: true });
-  const boot = await access.bootstrapAdmin({});
-  assert.ok(boot.created && boot.generatedPassword !== undefined);
-  admin = `Basic ${Buffer.from(`admin:${boot.generatedPassword}`).toString('base64')}`;
-  app = Fastify();
-  await app.register(apiPlugin, { access, authorizer, authenticator, metadata, externalUrl: `https://${PULL_SPEC_HOST}`, imageStreams: f.service });
-  await app.ready();
+  api = await startImageStreamApi({ metadata: f.metadata, imageStreams: f.service, clock: () => f.now, pullSpecHost: PULL_SPEC_HOST });
+  ({ app, admin } = api);
   ok(await call('POST', 'projects', { metadata: { name: 'p' } }), 201);
 
   for (let i = 0; i < 4; i++) await push('p/app', 'v1', v1);

@@ -25,26 +25,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import { AccessService } from '../../../authz/access-service.ts';
-import { RbacAuthorizer } from '../../../authz/rbac-authorizer.ts';
-import { Authenticator } from '../../../identity/authenticator.ts';
-import { LoginRateLimiter } from '../../../identity/login-rate-limiter.ts';
+import type { FastifyInstance } from 'fastify';
 import { OAuthTokenService } from '../../../identity/oauth-token-service.ts';
-import { RegistryTokens } from '../../../identity/registry-tokens.ts';
 import { SecretBox } from '../../../identity/secret-box.ts';
-import { SigningKeys } from '../../../identity/signing-keys.ts';
 import { ImageStreamImporter } from '../../../imagestreams/image-importer.ts';
 import { PullSecretService } from '../../../imagestreams/pull-secrets.ts';
 import { openRegistryFixture, PULL_SPEC_HOST, type PushedImage, type RegistryFixture } from '../../../imagestreams/registry-fixture.ts';
 import { RemoteRegistryClient } from '../../../remote/remote-client.ts';
-import { apiPlugin } from '../plugin.ts';
+import { ok, startImageStreamApi, V1, type Answer, type ImageStreamApi, type Json, type Method } from '../../../../test/support/imagestream-api.ts';
 
-const V1 = '/apis/berth.dev/v1';
 const P = 'team';
-
-type Json = Record<string, unknown>;
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** The callers, in the order the table lists them. */
 const CALLERS = ['anonymous', 'outsider', 'viewer', 'editor', 'serviceaccount', 'admin', 'clusteradmin'] as const;
@@ -95,35 +85,17 @@ function by(need: Need, success: number, overrides: Partial<Record<Caller, numbe
 }
 
 let f: RegistryFixture;
+let api: ImageStreamApi;
 let app: FastifyInstance;
 let secrets: PullSecretService;
 const auth = {} as Record<Caller, string | undefined>;
 let first: PushedImage;
 let second: PushedImage;
 let closedPort: number;
-let calls = 0;
 /** Every route the plugin mounted, as `METHOD /url` below /apis/berth.dev/v1. */
 const mounted: string[] = [];
 
-async function request(call: Call, authorization: string | undefined): Promise<{ res: LightMyRequestResponse; json: Json }> {
-  const headers: Record<string, string> = {};
-  if (authorization !== undefined) headers['authorization'] = authorization;
-  if (call.body !== undefined) headers['content-type'] = 'application/json';
-  calls++;
-  const res = await app.inject({
-    method: call.method,
-    remoteAddress: `10.2.${Math.floor(calls / 250)}.${calls % 250}`,
-    url: `${V1}/${call.path}`,
-    headers,
-    ...(call.body === undefined ? {} : { payload: JSON.stringify(call.body) }),
-  });
-  return { res, json: res.body === '' ? {} : (JSON.parse(res.body) as Json) };
-}
-
-function ok(answer: { res: LightMyRequestResponse; json: Json }, code = 200): Json {
-  assert.equal(answer.res.statusCode, code, answer.res.body);
-  return answer.json;
-}
+const request = (call: Call, authorization: string | undefined): Promise<Answer> => api.call(call.method, call.path, { auth: authorization, body: call.body });
 
 const asAdmin = (call: Call) => request(call, auth.clusteradmin);
 
@@ -357,11 +329,6 @@ before(async () => {
   f = await openRegistryFixture();
   const metadata = f.metadata;
   const clock = () => f.now;
-  const authorizer = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: true, clock, cacheTtlMs: 0 });
-  const keys = new SigningKeys({ store: metadata.signingKeys, box: new SecretBox(randomBytes(32)), clock });
-  const tokens = new RegistryTokens({ keys, issuer: 'https://registry.test/v2/token', service: 'registry.test', clock });
-  const authenticator = new Authenticator({ metadata, tokens, limiter: new LoginRateLimiter({ maxFailures: 50, clock }), clock });
-  const access = new AccessService({ metadata, authorizer, clock, selfProvisioning: true });
   secrets = new PullSecretService({ metadata, secretBox: new SecretBox(randomBytes(32)), clock });
   const importer = new ImageStreamImporter({
     metadata,
@@ -370,15 +337,20 @@ before(async () => {
     // No retries: the import target is a closed port, refused at once.
     clientFactory: (registry, o) => new RemoteRegistryClient({ registry, credentials: o.credentials, insecure: o.insecure, maxRetries: 0, timeoutMs: 5000 }),
   });
-  const boot = await access.bootstrapAdmin({});
-  assert.ok(boot.created && boot.generatedPassword !== undefined);
-  auth.clusteradmin = `Basic ${Buffer.from(`admin:${boot.generatedPassword}`).toString('base64')}`;
-  app = Fastify();
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) if (method !== 'HEAD') mounted.push(`${method} ${route.url.replace(`${V1}`, '')}`);
+  api = await startImageStreamApi({
+    metadata,
+    imageStreams: f.service,
+    clock,
+    pullSpecHost: PULL_SPEC_HOST,
+    importer,
+    pullSecrets: secrets,
+    beforeRegister: (instance) =>
+      instance.addHook('onRoute', (route) => {
+        for (const method of [route.method].flat()) if (method !== 'HEAD') mounted.push(`${method} ${route.url.replace(`${V1}`, '')}`);
+      }),
   });
-  await app.register(apiPlugin, { access, authorizer, authenticator, metadata, externalUrl: `https://${PULL_SPEC_HOST}`, imageStreams: f.service, importer, pullSecrets: secrets });
-  await app.ready();
+  app = api.app;
+  auth.clusteradmin = api.admin;
 
   const port = createServer();
   await new Promise<void>((resolve) => port.listen(0, '127.0.0.1', resolve));

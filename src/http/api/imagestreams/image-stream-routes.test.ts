@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import { AccessService } from '../../../authz/access-service.ts';
+import type { FastifyInstance } from 'fastify';
 import type { Principal } from '../../../authz/authorizer.ts';
-import { RbacAuthorizer } from '../../../authz/rbac-authorizer.ts';
-import { Authenticator } from '../../../identity/authenticator.ts';
-import { LoginRateLimiter } from '../../../identity/login-rate-limiter.ts';
-import { RegistryTokens } from '../../../identity/registry-tokens.ts';
-import { SecretBox } from '../../../identity/secret-box.ts';
-import { SigningKeys } from '../../../identity/signing-keys.ts';
 import type { ImageImporter, ImportPlan, ImportRequest, ImportResult, PullSecrets, PullSecretView } from '../../../imagestreams/import-contract.ts';
 import { openRegistryFixture, PULL_SPEC_HOST, type PushedImage, type RegistryFixture } from '../../../imagestreams/registry-fixture.ts';
 import { MEDIA_TYPES } from '../../../oci/media-types.ts';
-import { apiPlugin } from '../plugin.ts';
-
-const V1 = '/apis/berth.dev/v1';
-
-type Json = Record<string, unknown> & { items?: Json[]; metadata?: Json; status?: Json; spec?: Json; image?: Json };
+import { assertStatus, basic, ok, startImageStreamApi, V1, type Answer, type ImageStreamApi, type Json, type Method } from '../../../../test/support/imagestream-api.ts';
 
 // --- test doubles of the import contract (the real importer and secret store are written elsewhere) ----------
 
@@ -84,75 +72,25 @@ class MemoryPullSecrets implements PullSecrets {
 // --- the app ---------------------------------------------------------------------------------------------------
 
 let f: RegistryFixture;
+let api: ImageStreamApi;
 let app: FastifyInstance;
 const importer = new RecordingImporter(() => f);
 const secrets = new MemoryPullSecrets();
 let admin: string;
-let calls = 0;
 
-function basic(user: string, secret: string): string {
-  return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
-}
 const alice = basic('alice', 'alice-password');
 const bob = basic('bob', 'bob-password'); // registry-viewer in alpha
 const carol = basic('carol', 'carol-password'); // registry-editor in alpha
 const dave = basic('dave', 'dave-password'); // registry-editor in beta only
 
-async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, auth?: string, body?: unknown): Promise<{ res: LightMyRequestResponse; json: Json }> {
-  const headers: Record<string, string> = {};
-  if (auth !== undefined) headers['authorization'] = auth;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  calls++;
-  const res = await app.inject({
-    method,
-    remoteAddress: `10.1.${Math.floor(calls / 250)}.${calls % 250}`,
-    url: path.startsWith('/') ? path : `${V1}/${path}`,
-    headers,
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  });
-  return { res, json: res.body === '' ? {} : (JSON.parse(res.body) as Json) };
-}
-
-function assertStatus(answer: { res: LightMyRequestResponse; json: Json }, code: number, reason: string, message?: RegExp): void {
-  assert.equal(answer.res.statusCode, code, answer.res.body);
-  assert.equal(answer.json['kind'], 'Status');
-  assert.equal(answer.json['status'], 'Failure');
-  assert.equal(answer.json['reason'], reason);
-  assert.equal(answer.json['code'], code);
-  if (message !== undefined) assert.match(String(answer.json['message']), message);
-}
-
-function ok(answer: { res: LightMyRequestResponse; json: Json }, code = 200): Json {
-  assert.equal(answer.res.statusCode, code, answer.res.body);
-  return answer.json;
-}
+const call = (method: Method, path: string, auth?: string, body?: unknown): Promise<Answer> => api.call(method, path, { auth, body });
 
 const tagsOf = (stream: Json) => (stream.status?.['tags'] as Json[]).map((t) => [t['tag'], (t['items'] as Json[]).map((i) => i['image'])]);
 
 before(async () => {
   f = await openRegistryFixture();
-  const metadata = f.metadata;
-  const clock = () => f.now;
-  const authorizer = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: true, clock, cacheTtlMs: 0 });
-  const keys = new SigningKeys({ store: metadata.signingKeys, box: new SecretBox(randomBytes(32)), clock });
-  const tokens = new RegistryTokens({ keys, issuer: 'https://registry.test/v2/token', service: 'registry.test', clock });
-  const authenticator = new Authenticator({ metadata, tokens, limiter: new LoginRateLimiter({ maxFailures: 50, clock }), clock });
-  const access = new AccessService({ metadata, authorizer, clock, selfProvisioning: true });
-  const boot = await access.bootstrapAdmin({});
-  assert.ok(boot.created && boot.generatedPassword !== undefined);
-  admin = basic('admin', boot.generatedPassword);
-  app = Fastify();
-  await app.register(apiPlugin, {
-    access,
-    authorizer,
-    authenticator,
-    metadata,
-    externalUrl: `https://${PULL_SPEC_HOST}`,
-    imageStreams: f.service,
-    importer,
-    pullSecrets: secrets,
-  });
-  await app.ready();
+  api = await startImageStreamApi({ metadata: f.metadata, imageStreams: f.service, clock: () => f.now, pullSpecHost: PULL_SPEC_HOST, importer, pullSecrets: secrets });
+  ({ app, admin } = api);
 
   for (const name of ['alice', 'bob', 'carol', 'dave']) ok(await call('POST', 'users', admin, { metadata: { name }, spec: { password: `${name}-password` } }), 201);
   ok(await call('POST', 'projects', alice, { metadata: { name: 'alpha' } }), 201);

@@ -8,20 +8,12 @@
  * history is one indexed statement per stream, not one per tag or per item.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { CompiledQuery, Kysely, type Insertable } from 'kysely';
-import { AccessService } from '../../../authz/access-service.ts';
-import { RbacAuthorizer } from '../../../authz/rbac-authorizer.ts';
-import { Authenticator } from '../../../identity/authenticator.ts';
-import { LoginRateLimiter } from '../../../identity/login-rate-limiter.ts';
-import { RegistryTokens } from '../../../identity/registry-tokens.ts';
-import { SecretBox } from '../../../identity/secret-box.ts';
-import { SigningKeys } from '../../../identity/signing-keys.ts';
 import { ImageStreamService } from '../../../imagestreams/image-stream-service.ts';
 import { KyselyMetadata } from '../../../metadata/open-metadata.ts';
 import type { Database } from '../../../metadata/schema.ts';
@@ -29,19 +21,17 @@ import { insertMany } from '../../../metadata/sql-support.ts';
 import { NodeSqliteDialect } from '../../../metadata/sqlite-dialect.ts';
 import { createRegistry } from '../../../registry/registry.ts';
 import { FilesystemDriver } from '../../../storage/filesystem-driver.ts';
-import { apiPlugin } from '../plugin.ts';
+import { ok, startImageStreamApi, type Answer, type ImageStreamApi, type Json } from '../../../../test/support/imagestream-api.ts';
 
-const V1 = '/apis/berth.dev/v1';
 const HOST = 'registry.test:5000';
 const STREAMS = 10_000;
 const TAGS = 2_000;
 const HISTORY = 10_000;
 
-type Json = Record<string, unknown> & { items?: Json[]; metadata?: Json; status?: Json };
-
 let dir: string;
 let db: Kysely<Database>;
 let metadata: KyselyMetadata;
+let api: ImageStreamApi;
 let app: FastifyInstance;
 let admin: string;
 /** Every statement run since the last reset. */
@@ -50,20 +40,8 @@ let statements: CompiledQuery[] = [];
 const digest = (seed: string): string => `sha256:${Buffer.from(seed.padEnd(32, '.').slice(0, 32)).toString('hex')}`;
 const IMAGE_TABLES = /"(image_stream_tag_items|image_stream_tags|image_streams|images|manifests)"/;
 
-async function call(url: string, body?: unknown): Promise<{ res: LightMyRequestResponse; json: Json }> {
-  const res = await app.inject({
-    method: body === undefined ? 'GET' : 'POST',
-    url: `${V1}/${url}`,
-    headers: { authorization: admin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  });
-  return { res, json: JSON.parse(res.body) as Json };
-}
-
-function ok(answer: { res: LightMyRequestResponse; json: Json }): Json {
-  assert.equal(answer.res.statusCode, 200, answer.res.body);
-  return answer.json;
-}
+/** GET `url`, or POST `body` to it, as the cluster admin. */
+const call = (url: string, body?: unknown): Promise<Answer> => api.call(body === undefined ? 'GET' : 'POST', url, { auth: admin, body });
 
 /** The statements of the last request that read image-stream tables. */
 function imageStatements(): CompiledQuery[] {
@@ -155,17 +133,8 @@ before(async () => {
 
   const registry = createRegistry({ metadata, driver: new FilesystemDriver({ root: path.join(dir, 'blobs') }), clock, maxManifestBytes: 4 * 1024 * 1024 });
   const imageStreams = new ImageStreamService({ metadata, manifests: registry.manifests, pullSpecHost: HOST, clock });
-  const authorizer = new RbacAuthorizer({ bindings: metadata.roleBindings, selfProvisioning: true, clock, cacheTtlMs: 0 });
-  const keys = new SigningKeys({ store: metadata.signingKeys, box: new SecretBox(randomBytes(32)), clock });
-  const tokens = new RegistryTokens({ keys, issuer: 'https://registry.test/v2/token', service: 'registry.test', clock });
-  const authenticator = new Authenticator({ metadata, tokens, limiter: new LoginRateLimiter({ maxFailures: 50, clock }), clock });
-  const access = new AccessService({ metadata, authorizer, clock, selfProvisioning: true });
-  const boot = await access.bootstrapAdmin({});
-  assert.ok(boot.created && boot.generatedPassword !== undefined);
-  admin = `Basic ${Buffer.from(`admin:${boot.generatedPassword}`).toString('base64')}`;
-  app = Fastify();
-  await app.register(apiPlugin, { access, authorizer, authenticator, metadata, externalUrl: `https://${HOST}`, imageStreams });
-  await app.ready();
+  api = await startImageStreamApi({ metadata, imageStreams, clock, pullSpecHost: HOST });
+  ({ app, admin } = api);
   for (const project of ['big', 'wide', 'other', 'prune']) await metadata.projects.ensureProject({ name: project, createdAt: now, createdBy: 'admin', displayName: null });
 });
 
