@@ -89,6 +89,10 @@ const ITEM_COLUMNS = [
   'source_ref',
 ] as const;
 
+type ItemColumn = (typeof ITEM_COLUMNS)[number];
+/** ITEM_COLUMNS of the items table joined as `i`, under their own names. */
+const JOINED_ITEM_COLUMNS = ITEM_COLUMNS.map((column) => `i.${column} as ${column}`) as ReadonlyArray<{ [C in ItemColumn]: `i.${C} as ${C}` }[ItemColumn]>;
+
 function toStream(row: Selectable<ImageStreamsTable>): ImageStreamRecord {
   // The JSON columns are written only by this store, from these types.
   return {
@@ -401,18 +405,7 @@ export class KyselyImageStreamStore implements ImageStreamStore {
           .onRef('i.tag', '=', 't.tag')
           .onRef('i.generation', '=', 't.current_generation'),
       )
-      .select([
-        't.updated_at as updated_at',
-        'i.project as project',
-        'i.stream as stream',
-        'i.tag as tag',
-        'i.generation as generation',
-        'i.created_at as created_at',
-        'i.image_digest as image_digest',
-        'i.docker_image_reference as docker_image_reference',
-        'i.source_kind as source_kind',
-        'i.source_ref as source_ref',
-      ])
+      .select(['t.updated_at as updated_at', ...JOINED_ITEM_COLUMNS])
       .where('t.project', '=', project)
       .where('t.stream', '=', stream);
   }
@@ -478,17 +471,7 @@ export class KyselyImageStreamStore implements ImageStreamStore {
       .innerJoin('image_stream_tag_items as i', (join) =>
         join.onRef('i.project', '=', 't.project').onRef('i.stream', '=', 't.stream').onRef('i.tag', '=', 't.tag'),
       )
-      .select([
-        'i.project as project',
-        'i.stream as stream',
-        'i.tag as tag',
-        'i.generation as generation',
-        'i.created_at as created_at',
-        'i.image_digest as image_digest',
-        'i.docker_image_reference as docker_image_reference',
-        'i.source_kind as source_kind',
-        'i.source_ref as source_ref',
-      ])
+      .select(JOINED_ITEM_COLUMNS)
       .where('t.project', '=', project)
       .where('t.stream', 'in', [...streams])
       .where((eb) =>
