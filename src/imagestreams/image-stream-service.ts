@@ -59,27 +59,6 @@ function checkTag(tag: string): void {
   if (!isValidTag(tag)) throw new ImageStreamError('INVALID', `invalid tag ${JSON.stringify(tag.slice(0, 200))}: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
 }
 
-/** Appends the stream-only item of a remote image, unless the tag already shows that image (as a repeated push adds nothing). */
-async function remoteItem(
-  tx: MetadataStores,
-  source: ResolvedSource & { kind: 'remote' },
-  project: string,
-  stream: string,
-  tag: string,
-  origin: TagOrigin,
-  now: number,
-): Promise<void> {
-  const current = await tx.imageStreams.getTag(project, stream, tag);
-  if (current?.current.imageDigest === source.digest) return;
-  await tx.imageStreams.addTagItem(project, stream, tag, {
-    createdAt: now,
-    imageDigest: source.digest,
-    dockerImageReference: source.dockerImageReference,
-    sourceKind: origin.kind,
-    sourceRef: origin.ref,
-  });
-}
-
 /** A stream with its status: each live tag with its newest history items. */
 export interface ImageStreamView {
   readonly stream: ImageStreamRecord;
@@ -478,7 +457,16 @@ export class ImageStreamService {
     const target = repositoryOf(project, stream);
     const served = await registry.tx.tags.getTag(target.name, tag);
     if (served !== undefined && served !== source.digest) await registry.untag(target, tag);
-    await remoteItem(registry.tx, source, project, stream, tag, origin, now);
+    // A tag that already shows this image gets no new item, as a repeated push adds nothing.
+    const current = await registry.tx.imageStreams.getTag(project, stream, tag);
+    if (current?.current.imageDigest === source.digest) return;
+    await registry.tx.imageStreams.addTagItem(project, stream, tag, {
+      createdAt: now,
+      imageDigest: source.digest,
+      dockerImageReference: source.dockerImageReference,
+      sourceKind: origin.kind,
+      sourceRef: origin.ref,
+    });
   }
 
   /** Local images through the registry (ManifestService.tagExistingAll), in one transaction. */
