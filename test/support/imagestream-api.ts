@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { AccessService } from '../../src/authz/access-service.ts';
 import { RbacAuthorizer } from '../../src/authz/rbac-authorizer.ts';
 import { apiPlugin } from '../../src/http/api/plugin.ts';
@@ -24,6 +24,7 @@ import type { ImageStreamService } from '../../src/imagestreams/image-stream-ser
 import type { ImageImporter, PullSecrets } from '../../src/imagestreams/import-contract.ts';
 import type { KyselyMetadata } from '../../src/metadata/open-metadata.ts';
 import type { Clock } from '../../src/registry/clock.ts';
+import { forwardRequest } from './remote-registry.ts';
 
 /** The resource API's prefix. */
 export const V1 = '/apis/berth.dev/v1';
@@ -151,18 +152,7 @@ export async function startManifestProxy(target: { readonly url: string }, hold:
   const server = createServer((req, res) => {
     void (async () => {
       if (/\/manifests\//.test(req.url ?? '')) await hold(req.url ?? '');
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (name !== 'host' && name !== 'connection' && value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      const upstream = await request(new URL(req.url ?? '/', target.url), { method: (req.method ?? 'GET') as 'GET', headers, dispatcher });
-      const out: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(upstream.headers)) {
-        if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding' && name !== 'keep-alive') out[name] = value;
-      }
-      res.writeHead(upstream.statusCode, out);
-      for await (const chunk of upstream.body) res.write(chunk);
-      res.end();
+      await forwardRequest(req, res, target.url, dispatcher, 'client');
     })().catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(502);
       res.end(String(error));

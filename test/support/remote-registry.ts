@@ -403,6 +403,29 @@ export interface FaultProxy {
 }
 
 /**
+ * Forwards one request to `targetUrl` (same path) and streams the answer
+ * back. `authorization`: 'client' passes the client's header on, a string
+ * replaces it, undefined sends none.
+ */
+export async function forwardRequest(req: IncomingMessage, res: ServerResponse, targetUrl: string, dispatcher: Agent, authorization: 'client' | string | undefined): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name === 'host' || name === 'connection' || value === undefined) continue;
+    if (name === 'authorization' && authorization !== 'client') continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  if (authorization !== undefined && authorization !== 'client') headers['authorization'] = authorization;
+  const upstream = await request(new URL(req.url ?? '/', targetUrl), { method: (req.method ?? 'GET') as 'GET', headers, dispatcher });
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(upstream.headers)) {
+    if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding' && name !== 'keep-alive') out[name] = value;
+  }
+  res.writeHead(upstream.statusCode, out);
+  for await (const chunk of upstream.body) res.write(chunk);
+  res.end();
+}
+
+/**
  * A plain-HTTP proxy in front of a real (plain-HTTP) registry that injects
  * the faults Distribution never produces on its own: 429 with Retry-After,
  * 5xx, connection resets, redirects of blobs to another origin. `decide`
@@ -413,22 +436,8 @@ export async function startFaultProxy(target: RemoteRegistry, decide: (req: Prox
   const log: ProxiedRequest[] = [];
   const dispatcher = new Agent();
   let redirectPort = 0;
-  const forward = async (req: IncomingMessage, res: ServerResponse, authorization: string | undefined): Promise<void> => {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (name === 'host' || name === 'connection' || name === 'authorization' || value === undefined) continue;
-      headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    if (authorization !== undefined) headers['authorization'] = authorization;
-    const upstream = await request(new URL(req.url ?? '/', target.url), { method: (req.method ?? 'GET') as 'GET', headers, dispatcher });
-    const out: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(upstream.headers)) {
-      if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding' && name !== 'keep-alive') out[name] = value;
-    }
-    res.writeHead(upstream.statusCode, out);
-    for await (const chunk of upstream.body) res.write(chunk);
-    res.end();
-  };
+  const forward = (req: IncomingMessage, res: ServerResponse, authorization: string | undefined): Promise<void> =>
+    forwardRequest(req, res, target.url, dispatcher, authorization);
   const handler = (origin: 'main' | 'redirect') => (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {
       const entry: ProxiedRequest = { origin, method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization };
